@@ -1,0 +1,753 @@
+// Package strictjson is a small, strict, allocation-frugal JSON reader for
+// untrusted token headers and payloads.
+//
+// It accepts exactly RFC 8259 JSON with the extra rules of RFC 7493 (I-JSON)
+// that matter for security decisions:
+//
+//   - strings must be valid UTF-8, and \u escapes must not encode lone
+//     surrogates;
+//   - member names must be unique within an object (compared after
+//     unescaping), so "last one wins" parser differentials are impossible;
+//   - nothing but white space may follow the top-level value;
+//   - nesting is limited to [MaxDepth] levels.
+//
+// The reader is pull-based: the caller walks objects and arrays and asks for
+// the type it expects at each position. A value of another type is reported
+// as [ErrType] so callers can name the offending claim. Errors are sticky: the
+// first error stops the walk and is returned by [Decoder.Err].
+package strictjson
+
+import (
+	"bytes"
+	"errors"
+	"strconv"
+	"unicode/utf8"
+)
+
+// MaxDepth is the deepest nesting of objects and arrays a [Decoder] accepts.
+const MaxDepth = 32
+
+// Errors reported by [Decoder]. Every error the decoder returns wraps one of
+// them.
+var (
+	// ErrSyntax reports input that is not JSON.
+	ErrSyntax = errors.New("strictjson: syntax error")
+	// ErrDuplicateName reports an object with two members of the same name.
+	ErrDuplicateName = errors.New("strictjson: duplicate member name")
+	// ErrInvalidUTF8 reports a string that is not valid UTF-8 or holds a lone surrogate.
+	ErrInvalidUTF8 = errors.New("strictjson: invalid UTF-8")
+	// ErrTrailingData reports data after the top-level value.
+	ErrTrailingData = errors.New("strictjson: trailing data after value")
+	// ErrTooDeep reports nesting beyond MaxDepth.
+	ErrTooDeep = errors.New("strictjson: nesting too deep")
+	// ErrType reports a value of another JSON type than the caller asked for.
+	ErrType = errors.New("strictjson: wrong JSON type")
+	// ErrNumber reports a number outside the range the caller asked for.
+	ErrNumber = errors.New("strictjson: number out of range")
+)
+
+// Kind is the JSON type of the next value.
+type Kind uint8
+
+// The JSON value kinds.
+const (
+	Invalid Kind = iota
+	Null
+	Bool
+	Number
+	String
+	Object
+	Array
+)
+
+// String returns the kind's JSON name.
+func (k Kind) String() string {
+	switch k {
+	case Null:
+		return "null"
+	case Bool:
+		return "boolean"
+	case Number:
+		return "number"
+	case String:
+		return "string"
+	case Object:
+		return "object"
+	case Array:
+		return "array"
+	}
+	return "invalid"
+}
+
+// nameStackSize is how many member names the decoder tracks in place before
+// it needs the heap. Realistic token payloads stay below it.
+const nameStackSize = 48
+
+// bigObject is the member count beyond which duplicate detection switches
+// from pairwise comparison to a map, keeping hostile inputs linear.
+const bigObject = 24
+
+// frame tracks one open object or array.
+type frame struct {
+	array     bool
+	first     bool // no member or element read yet
+	nameStart int  // index into names of this object's first name
+	big       map[string]struct{}
+}
+
+// Decoder reads one JSON value from a byte slice. Create it with [New]; the
+// zero value is not usable. A Decoder must not be copied after first use.
+//
+// A Decoder keeps its bookkeeping in fixed arrays, so one declared as a local
+// variable (var d strictjson.Decoder; d.Reset(data)) stays on the stack.
+type Decoder struct {
+	data    []byte
+	pos     int
+	err     error
+	depth   int
+	nnames  int
+	frames  [MaxDepth]frame
+	names   [nameStackSize][]byte
+	scratch [64]byte
+}
+
+// New returns a decoder over data. The decoder never modifies data.
+func New(data []byte) *Decoder {
+	d := new(Decoder)
+	d.Reset(data)
+	return d
+}
+
+// Reset readies the decoder for new input.
+func (d *Decoder) Reset(data []byte) {
+	clear(d.names[:d.nnames])
+	clear(d.frames[:d.depth])
+	d.data = data
+	d.pos = 0
+	d.err = nil
+	d.depth = 0
+	d.nnames = 0
+}
+
+// Err returns the first error met, or nil.
+func (d *Decoder) Err() error { return d.err }
+
+// Offset returns the current byte offset.
+func (d *Decoder) Offset() int { return d.pos }
+
+// Fail records err as the decoder's error (if none is recorded yet) and
+// returns the recorded error.
+func (d *Decoder) Fail(err error) error {
+	if d.err == nil {
+		d.err = err
+	}
+	return d.err
+}
+
+func (d *Decoder) syntax() {
+	d.Fail(&Error{Offset: d.pos, Err: ErrSyntax})
+}
+
+// Error carries the offset at which decoding failed.
+type Error struct {
+	Offset int
+	Err    error
+}
+
+// Error implements error.
+func (e *Error) Error() string { return e.Err.Error() + " at offset " + strconv.Itoa(e.Offset) }
+
+// Unwrap returns the category sentinel.
+func (e *Error) Unwrap() error { return e.Err }
+
+func (d *Decoder) skipSpace() {
+	for d.pos < len(d.data) {
+		switch d.data[d.pos] {
+		case ' ', '\t', '\n', '\r':
+			d.pos++
+		default:
+			return
+		}
+	}
+}
+
+// Peek returns the kind of the next value without consuming it.
+func (d *Decoder) Peek() Kind {
+	if d.err != nil {
+		return Invalid
+	}
+	d.skipSpace()
+	if d.pos >= len(d.data) {
+		return Invalid
+	}
+	switch c := d.data[d.pos]; {
+	case c == '{':
+		return Object
+	case c == '[':
+		return Array
+	case c == '"':
+		return String
+	case c == 't' || c == 'f':
+		return Bool
+	case c == 'n':
+		return Null
+	case c == '-' || (c >= '0' && c <= '9'):
+		return Number
+	}
+	return Invalid
+}
+
+// typeErr records ErrType for the next value (and reports it).
+func (d *Decoder) typeErr() {
+	d.Fail(&Error{Offset: d.pos, Err: ErrType})
+}
+
+// BeginObject consumes '{'. Walk the members with [Decoder.More] and
+// [Decoder.Name].
+func (d *Decoder) BeginObject() bool {
+	if k := d.Peek(); k != Object {
+		if k == Invalid {
+			d.syntax()
+		} else {
+			d.typeErr()
+		}
+		return false
+	}
+	return d.push(false)
+}
+
+// BeginArray consumes '['. Walk the elements with [Decoder.More].
+func (d *Decoder) BeginArray() bool {
+	if k := d.Peek(); k != Array {
+		if k == Invalid {
+			d.syntax()
+		} else {
+			d.typeErr()
+		}
+		return false
+	}
+	return d.push(true)
+}
+
+func (d *Decoder) push(array bool) bool {
+	if d.depth >= MaxDepth {
+		d.Fail(&Error{Offset: d.pos, Err: ErrTooDeep})
+		return false
+	}
+	d.pos++
+	d.frames[d.depth] = frame{array: array, first: true, nameStart: d.nnames}
+	d.depth++
+	return true
+}
+
+// More reports whether the current object or array has another member or
+// element, consuming the separating comma, or its closing bracket when it has
+// none. It returns false on error too; check [Decoder.Err] after the loop.
+func (d *Decoder) More() bool {
+	if d.err != nil || d.depth == 0 {
+		return false
+	}
+	f := &d.frames[d.depth-1]
+	d.skipSpace()
+	if d.pos >= len(d.data) {
+		d.syntax()
+		return false
+	}
+	c := d.data[d.pos]
+	closer := byte('}')
+	if f.array {
+		closer = ']'
+	}
+	if c == closer {
+		d.pos++
+		clear(d.names[f.nameStart:d.nnames])
+		d.nnames = f.nameStart
+		*f = frame{}
+		d.depth--
+		return false
+	}
+	if f.first {
+		f.first = false
+		return true
+	}
+	if c != ',' {
+		d.syntax()
+		return false
+	}
+	d.pos++
+	return true
+}
+
+// Name reads a member name and the colon after it. The returned slice is
+// valid until the next call on the decoder; it aliases the input when the
+// name holds no escapes.
+func (d *Decoder) Name() []byte {
+	if d.err != nil {
+		return nil
+	}
+	d.skipSpace()
+	if d.pos >= len(d.data) || d.data[d.pos] != '"' {
+		d.syntax()
+		return nil
+	}
+	raw, escaped, ok := d.scanString()
+	if !ok {
+		return nil
+	}
+	var unescaped []byte
+	if escaped {
+		unescaped = d.unescape(raw, d.scratch[:0])
+	}
+	d.skipSpace()
+	if d.pos >= len(d.data) || d.data[d.pos] != ':' {
+		d.syntax()
+		return nil
+	}
+	d.pos++
+	if escaped {
+		if !d.remember(unescaped, nil) {
+			return nil
+		}
+		return unescaped
+	}
+	if !d.remember(raw, raw) {
+		return nil
+	}
+	return raw
+}
+
+// remember records name in the current object and reports a duplicate. keep
+// is what the table stores: name itself when it lives in the input, or nil to
+// store a copy (name is then in scratch space).
+func (d *Decoder) remember(name, keep []byte) bool {
+	f := &d.frames[d.depth-1]
+	if f.big != nil {
+		if _, dup := f.big[string(name)]; dup {
+			d.Fail(&Error{Offset: d.pos, Err: ErrDuplicateName})
+			return false
+		}
+		f.big[string(name)] = struct{}{}
+		return true
+	}
+	for _, n := range d.names[f.nameStart:d.nnames] {
+		if bytes.Equal(n, name) {
+			d.Fail(&Error{Offset: d.pos, Err: ErrDuplicateName})
+			return false
+		}
+	}
+	if d.nnames-f.nameStart >= bigObject || d.nnames == nameStackSize {
+		// Many names, or the in-place table is full: this object goes on
+		// in a map, and its names leave the table.
+		f.big = make(map[string]struct{}, 2*bigObject)
+		for _, n := range d.names[f.nameStart:d.nnames] {
+			f.big[string(n)] = struct{}{}
+		}
+		f.big[string(name)] = struct{}{}
+		clear(d.names[f.nameStart:d.nnames])
+		d.nnames = f.nameStart
+		return true
+	}
+	if keep == nil {
+		keep = bytes.Clone(name)
+	}
+	d.names[d.nnames] = keep
+	d.nnames++
+	return true
+}
+
+// scanString consumes a string starting at d.pos (a quote) and returns its
+// raw content (between the quotes), whether it holds escapes, and whether it
+// is well formed. UTF-8 and escapes are validated here.
+func (d *Decoder) scanString() (raw []byte, escaped, ok bool) {
+	start := d.pos + 1
+	i := start
+	data := d.data
+	for i < len(data) {
+		c := data[i]
+		switch {
+		case c == '"':
+			d.pos = i + 1
+			return data[start:i], escaped, true
+		case c == '\\':
+			escaped = true
+			if i+1 >= len(data) {
+				d.pos = i
+				d.syntax()
+				return nil, false, false
+			}
+			switch data[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				r, n := decodeU(data[i:])
+				if n == 0 {
+					d.pos = i
+					d.syntax()
+					return nil, false, false
+				}
+				if r < 0 {
+					d.pos = i
+					d.Fail(&Error{Offset: i, Err: ErrInvalidUTF8})
+					return nil, false, false
+				}
+				i += n
+			default:
+				d.pos = i
+				d.syntax()
+				return nil, false, false
+			}
+		case c < 0x20:
+			d.pos = i
+			d.syntax()
+			return nil, false, false
+		case c < utf8.RuneSelf:
+			i++
+		default:
+			r, size := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && size == 1 {
+				d.pos = i
+				d.Fail(&Error{Offset: i, Err: ErrInvalidUTF8})
+				return nil, false, false
+			}
+			i += size
+		}
+	}
+	d.pos = i
+	d.syntax()
+	return nil, false, false
+}
+
+func hex4(b []byte) (rune, bool) {
+	var r rune
+	for _, c := range b {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		case c >= 'A' && c <= 'F':
+			r |= rune(c - 'A' + 10)
+		default:
+			return 0, false
+		}
+	}
+	return r, true
+}
+
+// decodeU decodes a \uXXXX escape (with its low-surrogate partner when it is
+// a high surrogate) at the start of b. It returns the rune and the bytes
+// used; n == 0 is a syntax error, r < 0 a lone surrogate.
+func decodeU(b []byte) (r rune, n int) {
+	if len(b) < 6 {
+		return 0, 0
+	}
+	r, ok := hex4(b[2:6])
+	if !ok {
+		return 0, 0
+	}
+	switch {
+	case r >= 0xDC00 && r <= 0xDFFF:
+		return -1, 6
+	case r >= 0xD800 && r <= 0xDBFF:
+		if len(b) < 12 || b[6] != '\\' || b[7] != 'u' {
+			return -1, 6
+		}
+		lo, ok := hex4(b[8:12])
+		if !ok {
+			return 0, 0
+		}
+		if lo < 0xDC00 || lo > 0xDFFF {
+			return -1, 6
+		}
+		return 0x10000 + (r-0xD800)<<10 + (lo - 0xDC00), 12
+	}
+	return r, 6
+}
+
+// unescape appends the unescaped form of a validated raw string to dst.
+func (d *Decoder) unescape(raw, dst []byte) []byte {
+	for i := 0; i < len(raw); {
+		c := raw[i]
+		if c != '\\' {
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		switch raw[i+1] {
+		case '"', '\\', '/':
+			dst = append(dst, raw[i+1])
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r, n := decodeU(raw[i:])
+			dst = utf8.AppendRune(dst, r)
+			i += n
+			continue
+		}
+		i += 2
+	}
+	return dst
+}
+
+// StringBytes reads a string value and returns its unescaped bytes. The
+// slice aliases the input when the string has no escapes; otherwise it is
+// freshly allocated. ok is false on error (including ErrType).
+func (d *Decoder) StringBytes() (b []byte, ok bool) {
+	if k := d.Peek(); k != String {
+		d.kindErr(k)
+		return nil, false
+	}
+	raw, escaped, ok := d.scanString()
+	if !ok {
+		return nil, false
+	}
+	if escaped {
+		return d.unescape(raw, make([]byte, 0, len(raw))), true
+	}
+	return raw, true
+}
+
+// StringIn reads a string value. When the string has no escapes the result
+// is a substring of src, which must hold the same bytes as the decoder's
+// input (string(input)), so no allocation is made; otherwise it is a new
+// string.
+func (d *Decoder) StringIn(src string) (string, bool) {
+	if k := d.Peek(); k != String {
+		d.kindErr(k)
+		return "", false
+	}
+	start := d.pos + 1
+	raw, escaped, ok := d.scanString()
+	if !ok {
+		return "", false
+	}
+	if escaped {
+		return string(d.unescape(raw, make([]byte, 0, len(raw)))), true
+	}
+	if len(src) == len(d.data) {
+		return src[start : start+len(raw)], true
+	}
+	return string(raw), true
+}
+
+// String reads a string value into a new string.
+func (d *Decoder) String() (string, bool) {
+	b, ok := d.StringBytes()
+	if !ok {
+		return "", false
+	}
+	return string(b), true
+}
+
+func (d *Decoder) kindErr(k Kind) {
+	if k == Invalid {
+		d.syntax()
+	} else {
+		d.typeErr()
+	}
+}
+
+// Bool reads true or false.
+func (d *Decoder) Bool() (v, ok bool) {
+	if k := d.Peek(); k != Bool {
+		d.kindErr(k)
+		return false, false
+	}
+	if bytes.HasPrefix(d.data[d.pos:], []byte("true")) {
+		d.pos += 4
+		return true, d.endLiteral()
+	}
+	if bytes.HasPrefix(d.data[d.pos:], []byte("false")) {
+		d.pos += 5
+		return false, d.endLiteral()
+	}
+	d.syntax()
+	return false, false
+}
+
+// Null consumes a null literal; it reports false (and no error) when the
+// next value is not null.
+func (d *Decoder) Null() bool {
+	if d.Peek() != Null {
+		return false
+	}
+	if bytes.HasPrefix(d.data[d.pos:], []byte("null")) {
+		d.pos += 4
+		return d.endLiteral()
+	}
+	d.syntax()
+	return false
+}
+
+// endLiteral checks that a literal is not glued to more letters ("truex").
+func (d *Decoder) endLiteral() bool {
+	if d.pos < len(d.data) {
+		switch c := d.data[d.pos]; {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', c == '_':
+			d.syntax()
+			return false
+		}
+	}
+	return true
+}
+
+// NumberBytes reads a number and returns its text, validated against the
+// JSON grammar.
+func (d *Decoder) NumberBytes() ([]byte, bool) {
+	if k := d.Peek(); k != Number {
+		d.kindErr(k)
+		return nil, false
+	}
+	data := d.data
+	start := d.pos
+	i := start
+	if data[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(data) && data[i] == '0':
+		i++
+	case i < len(data) && data[i] >= '1' && data[i] <= '9':
+		for i < len(data) && data[i] >= '0' && data[i] <= '9' {
+			i++
+		}
+	default:
+		d.pos = i
+		d.syntax()
+		return nil, false
+	}
+	if i < len(data) && data[i] == '.' {
+		i++
+		j := i
+		for i < len(data) && data[i] >= '0' && data[i] <= '9' {
+			i++
+		}
+		if i == j {
+			d.pos = i
+			d.syntax()
+			return nil, false
+		}
+	}
+	if i < len(data) && (data[i] == 'e' || data[i] == 'E') {
+		i++
+		if i < len(data) && (data[i] == '+' || data[i] == '-') {
+			i++
+		}
+		j := i
+		for i < len(data) && data[i] >= '0' && data[i] <= '9' {
+			i++
+		}
+		if i == j {
+			d.pos = i
+			d.syntax()
+			return nil, false
+		}
+	}
+	d.pos = i
+	if !d.endLiteral() {
+		return nil, false
+	}
+	return data[start:i], true
+}
+
+// Float reads a number as a float64. Numbers that overflow float64 are
+// reported as ErrNumber.
+func (d *Decoder) Float() (float64, bool) {
+	b, ok := d.NumberBytes()
+	if !ok {
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		d.Fail(&Error{Offset: d.pos, Err: ErrNumber})
+		return 0, false
+	}
+	return f, true
+}
+
+// Skip reads and validates one value of any kind, including duplicate-name
+// and UTF-8 checks inside it. It works iteratively on the decoder's own
+// frame stack, so hostile nesting cannot grow the goroutine stack.
+func (d *Decoder) Skip() bool {
+	base := d.depth
+	for {
+		if !d.skipScalarOrOpen() {
+			return false
+		}
+		// Close finished containers and find the next value to read.
+		for d.depth > base {
+			f := &d.frames[d.depth-1]
+			if !d.More() {
+				if d.err != nil {
+					return false
+				}
+				continue // closed; look at the parent
+			}
+			if !f.array && d.Name() == nil && d.err != nil {
+				return false
+			}
+			break
+		}
+		if d.depth == base {
+			return d.err == nil
+		}
+	}
+}
+
+// skipScalarOrOpen consumes a scalar, or the opening bracket of a container.
+func (d *Decoder) skipScalarOrOpen() bool {
+	switch d.Peek() {
+	case Object:
+		return d.BeginObject()
+	case Array:
+		return d.BeginArray()
+	case String:
+		_, _, ok := d.scanString()
+		return ok
+	case Number:
+		_, ok := d.NumberBytes()
+		return ok
+	case Bool:
+		_, ok := d.Bool()
+		return ok
+	case Null:
+		return d.Null()
+	}
+	d.syntax()
+	return false
+}
+
+// End checks that only white space remains after the top-level value and
+// returns the decoder's error, if any.
+func (d *Decoder) End() error {
+	if d.err != nil {
+		return d.err
+	}
+	if d.depth != 0 {
+		d.syntax()
+		return d.err
+	}
+	d.skipSpace()
+	if d.pos != len(d.data) {
+		d.Fail(&Error{Offset: d.pos, Err: ErrTrailingData})
+	}
+	return d.err
+}
+
+// Valid reports whether data is one strict JSON value (as [Decoder] defines
+// strict), returning the reason when it is not.
+func Valid(data []byte) error {
+	var d Decoder
+	d.Reset(data)
+	d.Skip()
+	return d.End()
+}
