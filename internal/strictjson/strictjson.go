@@ -90,8 +90,9 @@ const bigObject = 24
 // frame tracks one open object or array.
 type frame struct {
 	array     bool
-	first     bool // no member or element read yet
-	nameStart int  // index into names of this object's first name
+	first     bool   // no member or element read yet
+	nameStart int    // index into names of this object's first name
+	bloom     uint64 // one bit per name seen, by length and end bytes
 	big       map[string]struct{}
 }
 
@@ -329,12 +330,16 @@ func (d *Decoder) remember(name, keep []byte) bool {
 		f.big[string(name)] = struct{}{}
 		return true
 	}
-	for _, n := range d.names[f.nameStart:d.nnames] {
-		if bytes.Equal(n, name) {
-			d.Fail(&Error{Offset: d.pos, Err: ErrDuplicateName})
-			return false
+	bit := nameBit(name)
+	if f.bloom&bit != 0 {
+		for _, n := range d.names[f.nameStart:d.nnames] {
+			if bytes.Equal(n, name) {
+				d.Fail(&Error{Offset: d.pos, Err: ErrDuplicateName})
+				return false
+			}
 		}
 	}
+	f.bloom |= bit
 	if d.nnames-f.nameStart >= bigObject || d.nnames == nameStackSize {
 		// Many names, or the in-place table is full: this object goes on
 		// in a map, and its names leave the table.
@@ -355,6 +360,31 @@ func (d *Decoder) remember(name, keep []byte) bool {
 	return true
 }
 
+// plainByte marks the bytes a string may hold without a closer look:
+// ASCII from space on, except the quote and the backslash. A constant, so
+// no package state is mutable.
+const plainByte = "" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x01\x01\x00\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01" +
+	"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x00\x01\x01\x01" +
+	"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+
+// nameBit maps a name to one of 64 bits, so most names need no comparison
+// with the earlier ones: two equal names always get the same bit.
+func nameBit(name []byte) uint64 {
+	h := uint64(len(name))
+	if len(name) > 0 {
+		h = h*31 + uint64(name[0])
+		h = h*31 + uint64(name[len(name)-1])
+		h = h*31 + uint64(name[len(name)/2])
+	}
+	return 1 << (h * 0x9E3779B97F4A7C15 >> 58)
+}
+
 // scanString consumes a string starting at d.pos (a quote) and returns its
 // raw content (between the quotes), whether it holds escapes, and whether it
 // is well formed. UTF-8 and escapes are validated here.
@@ -363,6 +393,12 @@ func (d *Decoder) scanString() (raw []byte, escaped, ok bool) {
 	i := start
 	data := d.data
 	for i < len(data) {
+		for i < len(data) && plainByte[data[i]] != 0 {
+			i++
+		}
+		if i >= len(data) {
+			break
+		}
 		c := data[i]
 		switch {
 		case c == '"':

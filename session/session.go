@@ -1,0 +1,270 @@
+package session
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// ActiveSession is the caller's session, decoded from a verified access
+// token. It models IActiveSession of @verdocs/js-sdk v1.0.12 field for field:
+// json.Marshal of an ActiveSession is the IActiveSession shape, so a handler
+// can send it to a JS front end unchanged.
+//
+// Sessions that the middleware puts in a request context are shared between
+// requests carrying the same token: treat them as read-only.
+type ActiveSession struct {
+	// Sub is the identity provider's user id.
+	Sub string `json:"sub"`
+	// Email is the user's email address.
+	Email string `json:"email"`
+	// EmailVerified reports whether the identity provider verified Email.
+	EmailVerified bool `json:"email_verified"`
+	// IssuedAt is the token's iat, in seconds since the Unix epoch.
+	IssuedAt int64 `json:"iat"`
+	// ExpiresAt is the token's exp, in seconds since the Unix epoch.
+	ExpiresAt int64 `json:"exp"`
+	// Permissions the user holds. Marshals as [] when empty.
+	Permissions []Permission `json:"permissions"`
+	// Roles the user holds. Marshals as [] when empty.
+	Roles []Role `json:"roles"`
+	// Profile is the user's current profile. A token without a profile
+	// claim leaves it zero; it always marshals as an object, as IProfile is
+	// not optional.
+	Profile Profile `json:"profile"`
+	// ProfileID is the id of the current profile.
+	ProfileID string `json:"profile_id"`
+	// OrganizationID is the id of the current profile's organization.
+	OrganizationID string `json:"organization_id"`
+	// Plans of the organization. Optional: omitted from JSON when empty.
+	Plans []Plan `json:"plans,omitempty"`
+}
+
+// Permission is an IPermission: a permission's id and display name. Tokens
+// that carry permissions as plain strings decode to {ID: s, Name: s}.
+type Permission struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Role is an IRole: a role's id and display name. Tokens that carry roles as
+// plain strings decode to {ID: s, Name: s}.
+type Role struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+// Plan is a TPlan, the name of a subscription plan. Unknown plan names decode
+// and match like the known ones.
+type Plan string
+
+// Known TPlan values.
+const (
+	PlanEnvEssential Plan = "env:essential"
+	PlanOrgStandard  Plan = "org:standard"
+)
+
+// Known TRole values (role ids). The set is open: unknown roles decode and
+// match like these.
+const (
+	RoleOwner     = "owner"
+	RoleBasicUser = "basic_user"
+	RoleMember    = "member"
+)
+
+// Known TPermission values (permission ids). The set is open: unknown
+// permissions decode and match like these.
+const (
+	PermOrgView                       = "org:view"
+	PermMemberView                    = "member:view"
+	PermOrgUpdate                     = "org:update"
+	PermMemberAdd                     = "member:add"
+	PermMemberRemove                  = "member:remove"
+	PermAdminAdd                      = "admin:add"
+	PermAdminRemove                   = "admin:remove"
+	PermOrgDelete                     = "org:delete"
+	PermOrgTransfer                   = "org:transfer"
+	PermOwnerAdd                      = "owner:add"
+	PermOwnerRemove                   = "owner:remove"
+	PermTemplateCreatorCreatePersonal = "template:creator:create:personal"
+	PermTemplateCreatorVisibility     = "template:creator:visibility"
+	PermTemplateCreatorCreateOrg      = "template:creator:create:org"
+	PermTemplateMemberRead            = "template:member:read"
+	PermTemplateMemberWrite           = "template:member:write"
+	PermTemplateMemberVisibility      = "template:member:visibility"
+	PermTemplateCreatorDelete         = "template:creator:delete"
+	PermTemplateMemberDelete          = "template:member:delete"
+	PermTemplateCreatorCreatePublic   = "template:creator:create:public"
+	PermRFormAccess                   = "rform:access"
+	PermRCommonAccess                 = "rcommon:access"
+	PermOrgList                       = "org:list"
+	PermOrgCreate                     = "org:create"
+)
+
+// Profile is an IProfile. Optional arrays are omitted from JSON when empty;
+// Phone is nullable (nil marshals as null).
+type Profile struct {
+	ID             string       `json:"id"`
+	UserID         string       `json:"user_id"`
+	OrganizationID string       `json:"organization_id"`
+	FirstName      string       `json:"first_name"`
+	LastName       string       `json:"last_name"`
+	Email          string       `json:"email"`
+	Phone          *string      `json:"phone"`
+	Current        bool         `json:"current"`
+	Organization   Organization `json:"organization"`
+	Permissions    []string     `json:"permissions,omitempty"`
+	Roles          []string     `json:"roles,omitempty"`
+	Plans          []Plan       `json:"plans,omitempty"`
+	Groups         []Group      `json:"groups,omitempty"`
+}
+
+// Organization is an IOrganization. The nullable strings are pointers (nil
+// marshals as null).
+type Organization struct {
+	ID                  string  `json:"id"`
+	Name                string  `json:"name"`
+	Address             *string `json:"address"`
+	Phone               *string `json:"phone"`
+	BusinessName        *string `json:"business_name"`
+	IsBusiness          bool    `json:"is_business"`
+	Address2            *string `json:"address2"`
+	ContactEmail        *string `json:"contact_email"`
+	Timezone            *string `json:"timezone"`
+	EnvelopeResponsible bool    `json:"envelope_responsible"`
+}
+
+// Group is an IGroup. ParentID is nullable; the arrays are optional.
+type Group struct {
+	ID             string    `json:"id"`
+	Name           string    `json:"name"`
+	OrganizationID string    `json:"organization_id"`
+	ParentID       *string   `json:"parent_id"`
+	Permissions    []string  `json:"permissions,omitempty"`
+	Roles          []string  `json:"roles,omitempty"`
+	Profiles       []Profile `json:"profiles,omitempty"`
+}
+
+// SigningSession is the session of someone invited to sign one document,
+// decoded from a signing-session token (told apart by its document_id).
+type SigningSession struct {
+	ProfileID  string    `json:"profile_id"`
+	DocumentID string    `json:"document_id"`
+	Role       string    `json:"role"`
+	Email      string    `json:"email"`
+	AccessKey  AccessKey `json:"access_key"`
+	Iss        string    `json:"iss"`
+	// Aud marshals as a string when it holds one audience, as the token had it.
+	Aud       Audience `json:"aud"`
+	ExpiresAt int64    `json:"exp"`
+	IssuedAt  int64    `json:"iat"`
+}
+
+// AccessKey identifies the invitation a signing session was opened with.
+type AccessKey struct {
+	ID   string `json:"id"`
+	Type string `json:"type"`
+}
+
+// Audience is a token's aud claim: one audience or several. It unmarshals
+// from a string or an array of strings and marshals back to a string when it
+// holds exactly one value.
+type Audience []string
+
+// MarshalJSON writes a single audience as a string, others as an array.
+func (a Audience) MarshalJSON() ([]byte, error) {
+	if len(a) == 1 {
+		return json.Marshal(a[0])
+	}
+	return json.Marshal([]string(a))
+}
+
+// UnmarshalJSON accepts a string, an array of strings, or null (nil).
+func (a *Audience) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		*a = nil
+		return nil
+	}
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*a = Audience{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return &ClaimError{Claim: "aud", Err: ErrClaimType}
+	}
+	*a = many
+	return nil
+}
+
+// Contains reports whether aud is one of the audiences.
+func (a Audience) Contains(aud string) bool {
+	for _, v := range a {
+		if v == aud {
+			return true
+		}
+	}
+	return false
+}
+
+// MarshalJSON writes the IActiveSession shape; permissions and roles are
+// written as [] rather than null when empty.
+func (s ActiveSession) MarshalJSON() ([]byte, error) {
+	type plain ActiveSession
+	p := plain(s)
+	if p.Permissions == nil {
+		p.Permissions = []Permission{}
+	}
+	if p.Roles == nil {
+		p.Roles = []Role{}
+	}
+	return json.Marshal(p)
+}
+
+// UnmarshalJSON reads the IActiveSession shape with the same strict decoder
+// as [Decode]: permissions and roles may be objects or strings, and claim
+// names may carry the default namespace.
+func (s *ActiveSession) UnmarshalJSON(b []byte) error {
+	t, err := Decoder{}.Decode(b)
+	if err != nil {
+		return err
+	}
+	*s = t.Active
+	return nil
+}
+
+// IssuedAtTime returns IssuedAt as a time.Time (the zero Time when unset).
+func (s *ActiveSession) IssuedAtTime() time.Time { return unixTime(s.IssuedAt) }
+
+// ExpiresAtTime returns ExpiresAt as a time.Time (the zero Time when unset).
+func (s *ActiveSession) ExpiresAtTime() time.Time { return unixTime(s.ExpiresAt) }
+
+// ExpiredAt reports whether the session has expired at now: a session
+// without exp counts as expired, as the JS SDK treats it as no session. A nil
+// session is expired.
+func (s *ActiveSession) ExpiredAt(now time.Time) bool {
+	return s == nil || expired(s.ExpiresAt, now)
+}
+
+// ExpiresAtTime returns ExpiresAt as a time.Time (the zero Time when unset).
+func (s *SigningSession) ExpiresAtTime() time.Time { return unixTime(s.ExpiresAt) }
+
+// IssuedAtTime returns IssuedAt as a time.Time (the zero Time when unset).
+func (s *SigningSession) IssuedAtTime() time.Time { return unixTime(s.IssuedAt) }
+
+// ExpiredAt reports whether the signing session has expired at now (no exp
+// counts as expired; a nil session is expired).
+func (s *SigningSession) ExpiredAt(now time.Time) bool {
+	return s == nil || expired(s.ExpiresAt, now)
+}
+
+func unixTime(sec int64) time.Time {
+	if sec == 0 {
+		return time.Time{}
+	}
+	return time.Unix(sec, 0)
+}
+
+func expired(exp int64, now time.Time) bool {
+	return exp <= 0 || now.Unix() >= exp
+}
