@@ -120,7 +120,7 @@ func discover(ctx context.Context, client *http.Client, issuer string, maxBody i
 		return "", &FetchError{URL: u, Err: errors.New("discovery document has no jwks_uri")}
 	}
 	if _, err := checkURL(jwksURI, insecureAny); err != nil {
-		return "", &FetchError{URL: u, Err: fmt.Errorf("unacceptable jwks_uri: %w", err)}
+		return "", &FetchError{URL: u, Err: fmt.Errorf("unacceptable jwks_uri: %v", err)}
 	}
 	return jwksURI, nil
 }

@@ -72,7 +72,7 @@ func New(cfg Config) (*Set, error) {
 		switch sc.Kind {
 		case KindURL:
 			if _, err := checkURL(sc.URL, st.insecureAny); err != nil {
-				return nil, fmt.Errorf("source %d: %w", i, err)
+				return nil, configError("source %d: %v", i, err)
 			}
 			src.remote, src.name, src.jwksURL = true, sc.URL, sc.URL
 		case KindOIDC:
@@ -81,7 +81,7 @@ func New(cfg Config) (*Set, error) {
 			}
 			u, err := checkURL(sc.Issuer, st.insecureAny)
 			if err != nil {
-				return nil, fmt.Errorf("source %d: %w", i, err)
+				return nil, configError("source %d: issuer: %v", i, err)
 			}
 			if u.RawQuery != "" {
 				return nil, configError("source %d: issuer %q has a query", i, sc.Issuer)
@@ -219,8 +219,6 @@ func (s *Set) keySlow(ctx context.Context, kid, alg string) (*Key, error) {
 	}
 	if triggered {
 		s.unknownRefetches.Add(1)
-	} else if kid != "" && len(waits) == 0 {
-		s.unknownFastFails.Add(1)
 	}
 	for _, f := range waits {
 		select {
@@ -240,8 +238,13 @@ func (s *Set) keySlow(ctx context.Context, kid, alg string) (*Key, error) {
 	if ue := s.unavailable(now); ue != nil {
 		return nil, ue
 	}
+	// Remember the kid only when a fetch ended after it was asked for: a kid
+	// refused by the rate limit may still arrive with the next refetch.
 	if kid != "" && len(waits) > 0 {
 		s.neg.add(kid, snap.gen, now)
+	}
+	if len(waits) == 0 {
+		s.unknownFastFails.Add(1)
 	}
 	return nil, ErrKeyNotFound
 }
