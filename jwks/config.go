@@ -71,7 +71,8 @@ type Config struct {
 
 	// MaxStale is how long the last good set of a source keeps serving while
 	// refreshes fail. Beyond it, the source counts as unavailable and
-	// lookups answer [ErrUnavailable]. Default: 24 h.
+	// lookups answer [ErrUnavailable]. Refreshes happen at least every
+	// MaxStale/2, whatever the refresh interval. Default: 24 h.
 	MaxStale time.Duration
 
 	// Refresh controls background refresh and retry.

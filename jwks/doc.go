@@ -71,7 +71,10 @@
 //
 // Each remote source is refreshed in the background at the interval its
 // response asks for with Cache-Control max-age (or Expires), clamped to
-// [1 min, 24 h], 15 min when absent, with ±10% jitter ([RefreshConfig]). A
+// [1 min, 24 h], 15 min when absent, with ±10% jitter ([RefreshConfig]),
+// and never longer than half of [Config.MaxStale] (so with the defaults a
+// huge max-age refreshes every 12 h: a failed refresh leaves time to retry
+// before the set goes stale). A
 // refresh replaces the source's set: a key the provider removed stops
 // verifying at the next refresh. When fetches fail, the last good set keeps
 // serving for up to [Config.MaxStale] (24 h), while the source is retried

@@ -38,19 +38,22 @@ func TestRefreshIntervalClamp(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			mid := func() float64 { return 0.5 }
-			if got := refreshInterval(tt.header, now, rc, mid); got != tt.want {
+			if got := refreshInterval(tt.header, now, rc, 100*time.Hour, mid); got != tt.want {
 				t.Fatalf("interval %v, want %v", got, tt.want)
 			}
-			lo := refreshInterval(tt.header, now, rc, func() float64 { return 0 })
-			hi := refreshInterval(tt.header, now, rc, func() float64 { return 0.999999 })
+			lo := refreshInterval(tt.header, now, rc, 100*time.Hour, func() float64 { return 0 })
+			hi := refreshInterval(tt.header, now, rc, 100*time.Hour, func() float64 { return 0.999999 })
 			if lo != tt.want*9/10 || hi < tt.want*109/100 || hi > tt.want*11/10 {
 				t.Fatalf("jitter range [%v, %v] for %v, want ±10%%", lo, hi, tt.want)
 			}
 		})
 	}
 	custom := RefreshConfig{Interval: time.Hour, Min: 5 * time.Minute, Max: 2 * time.Hour}
-	if got := refreshInterval(http.Header{"Cache-Control": {"max-age=60"}}, now, custom, func() float64 { return 0.5 }); got != 5*time.Minute {
+	if got := refreshInterval(http.Header{"Cache-Control": {"max-age=60"}}, now, custom, 100*time.Hour, func() float64 { return 0.5 }); got != 5*time.Minute {
 		t.Errorf("custom Min: %v", got)
+	}
+	if got := refreshInterval(http.Header{"Cache-Control": {"max-age=86400"}}, now, rc, DefaultMaxStale, func() float64 { return 0.5 }); got != 12*time.Hour {
+		t.Errorf("MaxStale/2 cap: %v", got)
 	}
 }
 

@@ -196,7 +196,9 @@ func (s *Set) keySlow(ctx context.Context, kid, alg string) (*Key, error) {
 	if len(kid) > maxKIDLen {
 		return nil, ErrKeyNotFound
 	}
-	s.ensureStarted(ctx)
+	// Lazily started background work must not hold on to a request's
+	// context values for the Set's lifetime.
+	s.ensureStarted(context.Background())
 	snap := s.snap.Load()
 	if k, err := snap.lookup(kid, alg); err != ErrKeyNotFound {
 		return k, err
@@ -243,7 +245,7 @@ func (s *Set) keySlow(ctx context.Context, kid, alg string) (*Key, error) {
 	if kid != "" && len(waits) > 0 {
 		s.neg.add(kid, snap.gen, now)
 	}
-	if len(waits) == 0 {
+	if kid != "" && len(waits) == 0 {
 		s.unknownFastFails.Add(1)
 	}
 	return nil, ErrKeyNotFound
@@ -272,8 +274,9 @@ func (s *Set) joinOrTrigger(src *source, now time.Time, mayRefetch bool) (f *fli
 // the fetch errors of sources that have no usable set (joined with
 // [errors.Join]); the set is usable anyway and keeps retrying with backoff.
 // Calling Start again waits for fetches in flight and reports the current
-// state. Background fetches use a context derived from ctx's values but not
-// its cancellation; [Set.Close] cancels them.
+// state. Background fetches use a context that carries ctx's values but not
+// its cancellation (a Set started lazily by [Set.Key] uses
+// context.Background()); [Set.Close] cancels them.
 func (s *Set) Start(ctx context.Context) error {
 	if s.closed.Load() {
 		return ErrClosed

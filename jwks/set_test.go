@@ -220,23 +220,27 @@ func TestRotation(t *testing.T) {
 
 func TestRefreshIntervalFromHeaders(t *testing.T) {
 	tests := []struct {
-		name   string
-		header []string
-		want   time.Duration
+		name     string
+		header   []string
+		want     time.Duration
+		maxStale time.Duration
 	}{
-		{"none", nil, DefaultRefreshInterval},
-		{"max-age 120", []string{"Cache-Control", "public, max-age=120"}, 2 * time.Minute},
-		{"max-age 0", []string{"Cache-Control", "max-age=0"}, time.Minute},
-		{"no-store", []string{"Cache-Control", "no-store"}, time.Minute},
-		{"huge", []string{"Cache-Control", "max-age=99999999999999999999"}, 24 * time.Hour},
-		{"garbage", []string{"Cache-Control", "max-age=soon"}, DefaultRefreshInterval},
-		{"Expires in 2h", []string{"Expires", "Fri, 02 Jan 2026 05:04:05 GMT", "Date", "Fri, 02 Jan 2026 03:04:05 GMT"}, 2 * time.Hour},
+		{"none", nil, DefaultRefreshInterval, 0},
+		{"max-age 120", []string{"Cache-Control", "public, max-age=120"}, 2 * time.Minute, 0},
+		{"max-age 0", []string{"Cache-Control", "max-age=0"}, time.Minute, 0},
+		{"no-store", []string{"Cache-Control", "no-store"}, time.Minute, 0},
+		// Clamped to Max (24 h), then to MaxStale/2 so that a failed refresh
+		// leaves time to retry before the set goes stale.
+		{"huge, default MaxStale", []string{"Cache-Control", "max-age=99999999999999999999"}, 12 * time.Hour, 0},
+		{"huge, MaxStale 72 h", []string{"Cache-Control", "max-age=99999999999999999999"}, 24 * time.Hour, 72 * time.Hour},
+		{"garbage", []string{"Cache-Control", "max-age=soon"}, DefaultRefreshInterval, 0},
+		{"Expires in 2h", []string{"Expires", "Fri, 02 Jan 2026 05:04:05 GMT", "Date", "Fri, 02 Jan 2026 03:04:05 GMT"}, 2 * time.Hour, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p := newIDP(t)
 			p.serve(setJSON(ecJWK(t, "a")), tt.header...)
-			s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}})
+			s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}, MaxStale: tt.maxStale})
 			if err := s.Start(context.Background()); err != nil {
 				t.Fatal(err)
 			}
@@ -536,6 +540,38 @@ func TestMaxStaleThenUnavailable(t *testing.T) {
 	mustKey(t, s, "b", "ES256")
 	if err := s.Ready(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestRefreshWithinMaxStale(t *testing.T) {
+	p := newIDP(t)
+	p.serve(setJSON(ecJWK(t, "a")), "Cache-Control", "max-age=86400")
+	s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}, MaxStale: 20 * time.Minute})
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s.waitParks(t, 1)
+	for range 5 {
+		s.advance(t, 10*time.Minute, 1)
+		if err := s.Ready(); err != nil {
+			t.Fatalf("Ready: %v", err)
+		}
+	}
+	if n := p.hits.Load(); n != 6 {
+		t.Fatalf("%d fetches, want 6", n)
+	}
+}
+
+func TestCloseDuringFetchIsQuiet(t *testing.T) {
+	p := newIDP(t)
+	p.hang()
+	var logs logBuffer
+	s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}, Logger: logs.logger(), Fetch: FetchConfig{Timeout: time.Minute}})
+	go func() { _ = s.Start(context.Background()) }()
+	eventually(t, func() bool { return p.hits.Load() == 1 }, "fetch started")
+	_ = s.Close()
+	if st := s.Stats(); st.FetchFailures != 0 || strings.Contains(logs.String(), "fetch failed") {
+		t.Fatalf("Close counted as a failed fetch: %+v\n%s", st, logs.String())
 	}
 }
 
