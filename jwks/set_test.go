@@ -921,3 +921,47 @@ func TestSeveralSources(t *testing.T) {
 		t.Errorf("stats %+v", st.Sources)
 	}
 }
+
+func TestConcurrentLookupsDuringRotation(t *testing.T) {
+	p := newIDP(t)
+	keys := []jwkMap{ecJWK(t, "k0"), ecJWK(t, "k1"), ecJWK(t, "k2"), ecJWK(t, "k3")}
+	p.serve(setJSON(keys[0], keys[1]))
+	s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}})
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	s.waitParks(t, 1)
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				k, err := s.Key(context.Background(), fmt.Sprintf("k%d", (g+i)%4), "ES256")
+				if err == nil && k.Public == nil {
+					t.Error("key without public key")
+					return
+				}
+				if err != nil && !errors.Is(err, ErrKeyNotFound) {
+					t.Errorf("unexpected error %v", err)
+					return
+				}
+			}
+		}()
+	}
+	for i := range 6 {
+		p.serve(setJSON(keys[i%4], keys[(i+1)%4]))
+		s.advance(t, DefaultRefreshInterval, 1)
+	}
+	close(stop)
+	wg.Wait()
+	// The final set is {k1, k2}.
+	mustKey(t, s, "k1", "ES256")
+	mustKey(t, s, "k2", "ES256")
+}
