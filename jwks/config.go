@@ -1,0 +1,315 @@
+package jwks
+
+import (
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Defaults used for zero fields of [Config].
+const (
+	DefaultMaxStale          = 24 * time.Hour
+	DefaultRefreshInterval   = 15 * time.Minute
+	DefaultMinRefresh        = time.Minute
+	DefaultMaxRefresh        = 24 * time.Hour
+	DefaultMaxBackoff        = 5 * time.Minute
+	DefaultUnknownKIDWindow  = 30 * time.Second
+	DefaultNegativeCacheSize = 1024
+	DefaultNegativeCacheTTL  = 5 * time.Minute
+	DefaultFetchTimeout      = 10 * time.Second
+	DefaultHeaderTimeout     = 5 * time.Second
+	DefaultMaxBodyBytes      = 1 << 20
+)
+
+// Limits that are not configurable.
+const (
+	// maxKeysPerSet bounds the JWKs in one fetched set; a larger set fails
+	// the fetch.
+	maxKeysPerSet = 256
+	// maxKIDLen bounds the kid of a lookup; a longer kid is not found and
+	// triggers no refetch.
+	maxKIDLen = 512
+	// firstBackoff is the first retry delay after a failed fetch; it doubles
+	// per consecutive failure up to RefreshConfig.MaxBackoff.
+	firstBackoff = time.Second
+	// jitterFraction is the ±jitter applied to refresh intervals.
+	jitterFraction = 0.1
+)
+
+// Config configures a [Set]. The zero value of every field but Sources means
+// the default written on the field.
+type Config struct {
+	// Sources are the key sources that form the set; at least one. Each has
+	// its own fetch state; their keys are merged for lookup.
+	Sources []Source
+
+	// Algorithms are the JWA signature algorithms keys may be used with.
+	// Default: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512
+	// and EdDSA. Only these are supported: HS* and "none" are refused, a
+	// remote JWK set never enables a shared-secret algorithm.
+	Algorithms []string
+
+	// HTTPClient fetches key sets and discovery documents. Default: a client
+	// with a 10 s overall timeout, 5 s for connect, TLS handshake and
+	// response headers, and TLS 1.2 or later. Whatever the client, each fetch
+	// is bounded by Fetch.Timeout and redirects to another origin (scheme,
+	// host and port) are not followed: the Set uses a copy of the client
+	// whose CheckRedirect enforces that before calling the client's own.
+	HTTPClient *http.Client
+
+	// Logger receives the package's log records (dropped keys, failed and
+	// recovered fetches). Default: nil, which discards them.
+	Logger *slog.Logger
+
+	// Clock is the time source for refresh, backoff, staleness and rate
+	// limits. Default: the system clock.
+	Clock Clock
+
+	// MaxStale is how long the last good set of a source keeps serving while
+	// refreshes fail. Beyond it, the source counts as unavailable and
+	// lookups answer [ErrUnavailable]. Refreshes happen at least every
+	// MaxStale/2, whatever the refresh interval. Default: 24 h.
+	MaxStale time.Duration
+
+	// Refresh controls background refresh and retry.
+	Refresh RefreshConfig
+
+	// UnknownKID controls refetches triggered by lookups of unknown kids.
+	UnknownKID UnknownKIDConfig
+
+	// Fetch bounds every HTTP fetch.
+	Fetch FetchConfig
+
+	// InsecureAllowHTTPForAnyHost permits http:// source URLs (and
+	// discovered jwks_uri values) for hosts other than loopback. Key sets
+	// fetched over plain HTTP can be replaced by anyone on the path: do not
+	// set this outside of closed test networks. Default: false, http:// is
+	// accepted only for localhost and loopback addresses.
+	InsecureAllowHTTPForAnyHost bool
+}
+
+// RefreshConfig controls the background refresh of remote sources.
+type RefreshConfig struct {
+	// Interval applies when a response carries neither Cache-Control
+	// max-age nor Expires (or they cannot be parsed). Default: 15 min.
+	Interval time.Duration
+	// Min and Max clamp the interval a response asks for (max-age=0,
+	// no-cache and no-store count as 0). Defaults: 1 min and 24 h.
+	// ±10% jitter is applied after clamping so replicas do not synchronize.
+	Min, Max time.Duration
+	// MaxBackoff caps the exponential backoff (starting at 1 s, with jitter)
+	// between retries after failed fetches. Default: 5 min.
+	MaxBackoff time.Duration
+}
+
+// UnknownKIDConfig controls what a lookup of a kid that is not in the set
+// does: it may trigger one refetch of each source, coalesced with every
+// concurrent lookup (single-flight) and rate limited per source. A lookup
+// never waits for the rate limiter: while it is closed, the lookup fails at
+// once with [ErrKeyNotFound].
+type UnknownKIDConfig struct {
+	// Window is the rate limit: at most one unknown-kid refetch per source
+	// per Window. Default: 30 s.
+	Window time.Duration
+	// NegativeCacheSize bounds the number of recently seen unknown kids
+	// remembered; such a kid fails at once without using the rate limit
+	// until the set changes or NegativeCacheTTL passes. Default: 1024.
+	NegativeCacheSize int
+	// NegativeCacheTTL is how long an unknown kid is remembered. Default: 5 min.
+	NegativeCacheTTL time.Duration
+}
+
+// FetchConfig bounds every HTTP fetch.
+type FetchConfig struct {
+	// Timeout bounds each request, headers and body. Default: 10 s.
+	Timeout time.Duration
+	// MaxBodyBytes caps a response body; a larger body fails the fetch.
+	// Default: 1 MiB.
+	MaxBodyBytes int64
+}
+
+// Clock is a source of time, injected for tests. It must be safe for
+// concurrent use.
+type Clock interface {
+	// Now returns the current time.
+	Now() time.Time
+	// After returns a channel that receives the time once d has passed, like
+	// [time.After].
+	After(d time.Duration) <-chan time.Time
+}
+
+type systemClock struct{}
+
+func (systemClock) Now() time.Time                         { return time.Now() }
+func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+
+// SourceKind says where a [Source] gets its keys.
+type SourceKind int
+
+// The kinds of [Source].
+const (
+	// KindURL fetches a JWK set from Source.URL.
+	KindURL SourceKind = iota + 1
+	// KindOIDC fetches <Source.Issuer>/.well-known/openid-configuration,
+	// requires its "issuer" to equal Source.Issuer exactly, and fetches the
+	// JWK set from its "jwks_uri".
+	KindOIDC
+	// KindStatic serves the JWK set in Source.JSON; it never fetches.
+	KindStatic
+)
+
+// Source is one origin of keys. Build it with [URLSource], [OIDCSource] or
+// [StaticSource], then set Issuer if wanted.
+type Source struct {
+	// Kind says where the keys come from.
+	Kind SourceKind
+	// URL is the JWK set URL (KindURL).
+	URL string
+	// Issuer is recorded on every key of the source (Key.Issuer); for
+	// KindOIDC it is also the issuer to discover and is required.
+	Issuer string
+	// JSON is a JWK set document (KindStatic).
+	JSON []byte
+}
+
+// URLSource returns a source that fetches the JWK set at jwksURL (https, or
+// http for a loopback host).
+func URLSource(jwksURL string) Source { return Source{Kind: KindURL, URL: jwksURL} }
+
+// OIDCSource returns a source that discovers the JWK set of an OpenID
+// Connect issuer through <issuer>/.well-known/openid-configuration. The
+// document's "issuer" must equal issuer exactly. The discovered jwks_uri is
+// kept until a fetch from it fails; the next attempt discovers again.
+func OIDCSource(issuer string) Source { return Source{Kind: KindOIDC, Issuer: issuer} }
+
+// StaticSource returns a source that serves the keys of a JWK set document,
+// for tests and offline use. [New] applies key hygiene to it and fails when
+// no key passes.
+func StaticSource(jwksJSON []byte) Source { return Source{Kind: KindStatic, JSON: jwksJSON} }
+
+// settings is a Config with defaults applied.
+type settings struct {
+	allowed     algMask
+	client      *http.Client
+	ownClient   bool
+	logger      *slog.Logger
+	clock       Clock
+	maxStale    time.Duration
+	refresh     RefreshConfig
+	unknown     UnknownKIDConfig
+	fetch       FetchConfig
+	insecureAny bool
+}
+
+func (c *Config) settings() (settings, error) {
+	s := settings{
+		logger:      c.Logger,
+		clock:       c.Clock,
+		maxStale:    c.MaxStale,
+		refresh:     c.Refresh,
+		unknown:     c.UnknownKID,
+		fetch:       c.Fetch,
+		insecureAny: c.InsecureAllowHTTPForAnyHost,
+	}
+	if len(c.Sources) == 0 {
+		return s, configError("no sources")
+	}
+	if len(c.Algorithms) == 0 {
+		s.allowed = defaultAlgs
+	}
+	for _, a := range c.Algorithms {
+		b := algBit(a)
+		if b == 0 {
+			return s, configError("algorithm %q is not a supported signature algorithm", a)
+		}
+		s.allowed |= b
+	}
+	if s.logger == nil {
+		s.logger = slog.New(slog.DiscardHandler)
+	}
+	if s.clock == nil {
+		s.clock = systemClock{}
+	}
+	for _, d := range []struct {
+		name string
+		v    *time.Duration
+		def  time.Duration
+	}{
+		{"MaxStale", &s.maxStale, DefaultMaxStale},
+		{"Refresh.Interval", &s.refresh.Interval, DefaultRefreshInterval},
+		{"Refresh.Min", &s.refresh.Min, DefaultMinRefresh},
+		{"Refresh.Max", &s.refresh.Max, DefaultMaxRefresh},
+		{"Refresh.MaxBackoff", &s.refresh.MaxBackoff, DefaultMaxBackoff},
+		{"UnknownKID.Window", &s.unknown.Window, DefaultUnknownKIDWindow},
+		{"UnknownKID.NegativeCacheTTL", &s.unknown.NegativeCacheTTL, DefaultNegativeCacheTTL},
+		{"Fetch.Timeout", &s.fetch.Timeout, DefaultFetchTimeout},
+	} {
+		if *d.v < 0 {
+			return s, configError("%s is negative", d.name)
+		}
+		if *d.v == 0 {
+			*d.v = d.def
+		}
+	}
+	if s.refresh.Min > s.refresh.Max {
+		return s, configError("Refresh.Min %v exceeds Refresh.Max %v", s.refresh.Min, s.refresh.Max)
+	}
+	if s.unknown.NegativeCacheSize < 0 || s.fetch.MaxBodyBytes < 0 {
+		return s, configError("negative size")
+	}
+	if s.unknown.NegativeCacheSize == 0 {
+		s.unknown.NegativeCacheSize = DefaultNegativeCacheSize
+	}
+	if s.fetch.MaxBodyBytes == 0 {
+		s.fetch.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.HTTPClient != nil {
+		cl := *c.HTTPClient
+		s.client = &cl
+	} else {
+		s.client = defaultHTTPClient()
+		s.ownClient = true
+	}
+	s.client.CheckRedirect = sameOriginRedirects(s.client.CheckRedirect)
+	return s, nil
+}
+
+// checkURL validates a source or discovered URL. Its errors carry no
+// package prefix; callers wrap them.
+func checkURL(raw string, insecureAny bool) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("bad URL: %v", err)
+	}
+	if u.Host == "" || u.Hostname() == "" {
+		return nil, fmt.Errorf("URL %q has no host", raw)
+	}
+	if u.User != nil {
+		return nil, fmt.Errorf("URL %q carries credentials", u.Redacted())
+	}
+	if u.Fragment != "" {
+		return nil, fmt.Errorf("URL %q has a fragment", raw)
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !insecureAny && !isLoopback(u.Hostname()) {
+			return nil, fmt.Errorf("URL %q uses http:// for a non-loopback host (use https, or set InsecureAllowHTTPForAnyHost)", raw)
+		}
+	default:
+		return nil, fmt.Errorf("URL %q: scheme must be https", raw)
+	}
+	return u, nil
+}
+
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

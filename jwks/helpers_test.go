@@ -1,0 +1,300 @@
+package jwks
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"log/slog"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// ---- fake clock ----
+
+// fakeClock is a Clock that moves only when Advance is called.
+type fakeClock struct {
+	mu      sync.Mutex
+	now     time.Time
+	waiters []fakeWaiter
+}
+
+type fakeWaiter struct {
+	at time.Time
+	ch chan time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) After(d time.Duration) <-chan time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ch := make(chan time.Time, 1)
+	if d <= 0 {
+		ch <- c.now
+		return ch
+	}
+	c.waiters = append(c.waiters, fakeWaiter{at: c.now.Add(d), ch: ch})
+	return ch
+}
+
+// Advance moves the clock and fires every timer that is due.
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+	kept := c.waiters[:0]
+	for _, w := range c.waiters {
+		if !w.at.After(c.now) {
+			w.ch <- c.now
+		} else {
+			kept = append(kept, w)
+		}
+	}
+	c.waiters = kept
+}
+
+// ---- test set with park counter ----
+
+type testSet struct {
+	*Set
+	clock *fakeClock
+	parks atomic.Int64
+}
+
+// newTestSet makes a Set on a fake clock with deterministic jitter (factor
+// 1) and closes it at the end of the test.
+func newTestSet(t *testing.T, cfg Config) *testSet {
+	t.Helper()
+	clk := newFakeClock()
+	if cfg.Clock == nil {
+		cfg.Clock = clk
+	}
+	s, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	ts := &testSet{Set: s, clock: clk}
+	s.rnd = func() float64 { return 0.5 }
+	s.testHookParked = func() { ts.parks.Add(1) }
+	t.Cleanup(func() { _ = s.Close() })
+	return ts
+}
+
+// waitParks waits until the refresh loops have parked at least n times in all.
+func (ts *testSet) waitParks(t *testing.T, n int64) {
+	t.Helper()
+	eventually(t, func() bool { return ts.parks.Load() >= n }, "loops parked %d times", n)
+}
+
+// advance moves the fake clock once the loops are parked, and waits for
+// them to park again (after any fetch the move caused).
+func (ts *testSet) advance(t *testing.T, d time.Duration, loops int64) {
+	t.Helper()
+	p := ts.parks.Load()
+	ts.clock.Advance(d)
+	ts.waitParks(t, p+loops)
+}
+
+// eventually polls cond every millisecond for up to 5 s.
+func eventually(t *testing.T, cond func() bool, format string, args ...any) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting: "+format, args...)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// ---- identity provider ----
+
+// idp is an httptest server that serves whatever its handler says and
+// counts the requests.
+type idp struct {
+	srv     *httptest.Server
+	hits    atomic.Int64
+	mu      sync.Mutex
+	handler http.HandlerFunc
+	release chan struct{} // closed at cleanup: unblocks hanging handlers
+}
+
+func newIDP(t *testing.T) *idp {
+	t.Helper()
+	p := &idp{release: make(chan struct{})}
+	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p.hits.Add(1)
+		p.mu.Lock()
+		h := p.handler
+		p.mu.Unlock()
+		if h == nil {
+			http.NotFound(w, r)
+			return
+		}
+		h(w, r)
+	}))
+	t.Cleanup(func() {
+		close(p.release)
+		p.srv.Close()
+	})
+	return p
+}
+
+func (p *idp) url() string { return p.srv.URL + "/jwks.json" }
+
+func (p *idp) set(h http.HandlerFunc) {
+	p.mu.Lock()
+	p.handler = h
+	p.mu.Unlock()
+}
+
+// serve makes the idp answer 200 with body and the header pairs given.
+func (p *idp) serve(body []byte, header ...string) {
+	p.set(func(w http.ResponseWriter, r *http.Request) {
+		for i := 0; i+1 < len(header); i += 2 {
+			w.Header().Set(header[i], header[i+1])
+		}
+		w.Header().Set("Content-Type", "application/jwk-set+json")
+		_, _ = w.Write(body)
+	})
+}
+
+// hang makes the idp never answer (until the client gives up).
+func (p *idp) hang() {
+	p.set(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-r.Context().Done():
+		case <-p.release:
+		}
+	})
+}
+
+func (p *idp) status(code int) {
+	p.set(func(w http.ResponseWriter, r *http.Request) { http.Error(w, "boom", code) })
+}
+
+// ---- JWK builders ----
+
+type jwkMap map[string]any
+
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// with returns a copy of m with name set to v (or removed when v is nil).
+func (m jwkMap) with(name string, v any) jwkMap {
+	c := jwkMap{}
+	for k, x := range m {
+		c[k] = x
+	}
+	if v == nil {
+		delete(c, name)
+	} else {
+		c[name] = v
+	}
+	return c
+}
+
+// rsaModulus returns a random odd modulus of exactly bits bits. Key hygiene
+// does not test primality, and no test here signs, so this stands in for a
+// generated key at a fraction of the cost.
+func rsaModulus(t testing.TB, bits int) *big.Int {
+	t.Helper()
+	buf := make([]byte, bits/8)
+	if _, err := rand.Read(buf); err != nil {
+		t.Fatal(err)
+	}
+	buf[0] |= 0x80
+	buf[len(buf)-1] |= 1
+	return new(big.Int).SetBytes(buf)
+}
+
+func rsaJWK(t testing.TB, kid string, bits int) jwkMap {
+	return jwkMap{"kty": "RSA", "kid": kid, "use": "sig", "alg": "RS256",
+		"n": b64(rsaModulus(t, bits).Bytes()), "e": "AQAB"}
+}
+
+func ecKey(t testing.TB, c elliptic.Curve) *ecdsa.PrivateKey {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(c, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func ecJWKOf(t testing.TB, kid string, pub *ecdsa.PublicKey) jwkMap {
+	t.Helper()
+	e, err := pub.ECDH()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pt := e.Bytes()[1:]
+	crv, alg := map[string]string{"P-256": "P-256", "P-384": "P-384", "P-521": "P-521"}[pub.Curve.Params().Name],
+		map[string]string{"P-256": "ES256", "P-384": "ES384", "P-521": "ES512"}[pub.Curve.Params().Name]
+	return jwkMap{"kty": "EC", "kid": kid, "crv": crv, "alg": alg,
+		"x": b64(pt[:len(pt)/2]), "y": b64(pt[len(pt)/2:])}
+}
+
+func ecJWK(t testing.TB, kid string) jwkMap {
+	return ecJWKOf(t, kid, &ecKey(t, elliptic.P256()).PublicKey)
+}
+
+func edJWK(t testing.TB, kid string) jwkMap {
+	t.Helper()
+	pub, _, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return jwkMap{"kty": "OKP", "crv": "Ed25519", "kid": kid, "x": b64(pub)}
+}
+
+func setJSON(keys ...jwkMap) []byte {
+	if keys == nil {
+		keys = []jwkMap{}
+	}
+	b, err := json.Marshal(map[string]any{"keys": keys})
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// ---- logging ----
+
+// logBuffer is a concurrency-safe log sink.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+func (l *logBuffer) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}

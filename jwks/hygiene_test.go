@@ -1,0 +1,200 @@
+package jwks
+
+import (
+	"crypto/elliptic"
+	"errors"
+	"math/big"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestParseKeySetHygiene(t *testing.T) {
+	good := ecJWK(t, "good")
+	rsa := rsaJWK(t, "rsa", 2048)
+	p384 := ecJWKOf(t, "p384", &ecKey(t, elliptic.P384()).PublicKey)
+	p521 := ecJWKOf(t, "p521", &ecKey(t, elliptic.P521()).PublicKey)
+	ed := edJWK(t, "ed")
+	tests := []struct {
+		name   string
+		keys   []jwkMap
+		kept   []string // kids kept, in order
+		reason string   // substring of the reason of the first dropped key
+	}{
+		{"all supported types", []jwkMap{good, rsa, p384, p521, ed, rsa.with("kid", "rsa4096").with("n", b64(rsaModulus(t, 4096).Bytes()))}, []string{"good", "rsa", "p384", "p521", "ed", "rsa4096"}, ""},
+		{"oct key", []jwkMap{{"kty": "oct", "kid": "hs", "k": "c2VjcmV0"}, good}, []string{"good"}, "symmetric"},
+		{"RSA private key", []jwkMap{rsa.with("d", "AQAB"), good}, []string{"good"}, `member "d"`},
+		{"EC private key", []jwkMap{p384.with("d", "AQAB"), good}, []string{"good"}, `member "d"`},
+		{"OKP private key", []jwkMap{ed.with("d", "AQAB"), good}, []string{"good"}, `member "d"`},
+		{"member k on RSA", []jwkMap{rsa.with("k", "AQAB"), good}, []string{"good"}, `member "k"`},
+		{"member oth", []jwkMap{rsa.with("oth", []any{}), good}, []string{"good"}, `member "oth"`},
+		{"RSA 1024 bits", []jwkMap{rsa.with("n", b64(rsaModulus(t, 1024).Bytes())), good}, []string{"good"}, "1024 bits is below 2048"},
+		{"RSA 2047 bits", []jwkMap{rsa.with("n", b64(new(big.Int).Rsh(rsaModulus(t, 2048), 1).Bytes())), good}, []string{"good"}, "below 2048"},
+		{"RSA 16384 bits", []jwkMap{rsa.with("n", b64(rsaModulus(t, 16384).Bytes())), good}, []string{"good"}, "exceeds 8192"},
+		{"RSA even modulus", []jwkMap{rsa.with("n", b64(new(big.Int).Lsh(rsaModulus(t, 2040), 8).Bytes())), good}, []string{"good"}, "even"},
+		{"RSA e=1", []jwkMap{rsa.with("e", "AQ"), good}, []string{"good"}, "exponent 1 "},
+		{"RSA e=2", []jwkMap{rsa.with("e", "Ag"), good}, []string{"good"}, "exponent 2 "},
+		{"RSA e=0", []jwkMap{rsa.with("e", "AA"), good}, []string{"good"}, "exponent 0 "},
+		{"RSA e=3 kept", []jwkMap{rsa.with("e", "Aw")}, []string{"rsa"}, ""},
+		{"RSA huge e", []jwkMap{rsa.with("e", "AQAAAAAAAAAB"), good}, []string{"good"}, "too large"},
+		{"RSA e leading zeros ok", []jwkMap{rsa.with("e", "AAEAAQ")}, []string{"rsa"}, ""},
+		{"RSA no n", []jwkMap{rsa.with("n", nil), good}, []string{"good"}, ""},
+		{"use enc", []jwkMap{good.with("use", "enc"), rsa}, []string{"rsa"}, `use "enc"`},
+		{"use sig kept", []jwkMap{good.with("use", "sig")}, []string{"good"}, ""},
+		{"use not a string", []jwkMap{good.with("use", 1), rsa}, []string{"rsa"}, "not a string"},
+		{"key_ops without verify", []jwkMap{good.with("key_ops", []string{"sign"}), rsa}, []string{"rsa"}, "verify"},
+		{"key_ops encrypt", []jwkMap{good.with("key_ops", []string{"encrypt", "wrapKey"}), rsa}, []string{"rsa"}, "verify"},
+		{"key_ops verify kept", []jwkMap{good.with("key_ops", []string{"verify"})}, []string{"good"}, ""},
+		{"key_ops malformed", []jwkMap{good.with("key_ops", "verify"), rsa}, []string{"rsa"}, "key_ops"},
+		{"EC alg on wrong curve", []jwkMap{p384.with("alg", "ES256"), good}, []string{"good"}, `alg "ES256" does not fit`},
+		{"ES512 on P-256", []jwkMap{good.with("alg", "ES512"), rsa}, []string{"rsa"}, "does not fit"},
+		{"RSA key with ES alg", []jwkMap{rsa.with("alg", "ES256"), good}, []string{"good"}, "does not fit"},
+		{"EdDSA alg on EC", []jwkMap{good.with("alg", "EdDSA"), rsa}, []string{"rsa"}, "does not fit"},
+		{"RSA-OAEP alg", []jwkMap{rsa.with("alg", "RSA-OAEP"), good}, []string{"good"}, "not a supported signature algorithm"},
+		{"HS256 alg on RSA", []jwkMap{rsa.with("alg", "HS256"), good}, []string{"good"}, "not a supported"},
+		{"alg none", []jwkMap{rsa.with("alg", "none"), good}, []string{"good"}, "not a supported"},
+		{"unknown kty beside good key", []jwkMap{{"kty": "PQC", "kid": "future", "pub": "AAAA"}, good}, []string{"good"}, `unsupported kty "PQC"`},
+		{"missing kty", []jwkMap{{"kid": "x", "n": "AQAB"}, good}, []string{"good"}, "missing kty"},
+		{"unknown crv", []jwkMap{good.with("crv", "P-192").with("alg", nil), rsa}, []string{"rsa"}, `unsupported crv "P-192"`},
+		{"Ed448", []jwkMap{ed.with("crv", "Ed448"), good}, []string{"good"}, `unsupported crv "Ed448"`},
+		{"OKP without crv", []jwkMap{ed.with("crv", nil), good}, []string{"good"}, `unsupported crv ""`},
+		{"kty RSA with EC members", []jwkMap{good.with("kty", "RSA").with("kid", "w"), rsa}, []string{"rsa"}, "malformed RSA key"},
+		{"X25519", []jwkMap{ed.with("crv", "X25519"), good}, []string{"good"}, "not a signature key"},
+		{"EC point off curve", []jwkMap{good.with("y", good["x"]), rsa}, []string{"rsa"}, "not on the curve"},
+		{"EC coordinates of another curve", []jwkMap{good.with("crv", "P-384").with("alg", "ES384"), rsa}, []string{"rsa"}, "not on the curve"},
+		{"Ed25519 short", []jwkMap{ed.with("x", "AAAA"), good}, []string{"good"}, "Ed25519"},
+		{"duplicate kid", []jwkMap{good, ecJWK(t, "good"), rsa}, []string{"rsa"}, "duplicate kid"},
+		{"duplicate kid, one of them enc", []jwkMap{good, rsa.with("kid", "good").with("use", "enc")}, []string{"good"}, "use"},
+		{"several keys without kid", []jwkMap{good.with("kid", nil), rsa.with("kid", nil)}, []string{"", ""}, ""},
+		{"kid not a string", []jwkMap{good.with("kid", 7), rsa}, []string{"rsa"}, `"kid" is not a string`},
+		{"only hostile keys", []jwkMap{{"kty": "oct", "k": "AAAA"}, rsa.with("d", "AQ")}, nil, "symmetric"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ps, err := parseKeySet(setJSON(tt.keys...), "iss", defaultAlgs)
+			if len(tt.kept) == 0 {
+				if !errors.Is(err, ErrInvalidKeySet) {
+					t.Fatalf("err = %v, want ErrInvalidKeySet", err)
+				}
+			} else if err != nil {
+				t.Fatalf("parseKeySet: %v", err)
+			}
+			var kids []string
+			for _, k := range ps.keys {
+				kids = append(kids, k.ID)
+				if k.Issuer != "iss" {
+					t.Errorf("key %q issuer = %q", k.ID, k.Issuer)
+				}
+				if !k.checked || k.fits == 0 {
+					t.Errorf("key %q has no algorithms", k.ID)
+				}
+			}
+			if !slices.Equal(kids, tt.kept) {
+				t.Errorf("kept %q, want %q", kids, tt.kept)
+			}
+			if want := len(tt.keys) - len(tt.kept); len(ps.rejected) != want {
+				t.Fatalf("dropped %d keys (%+v), want %d", len(ps.rejected), ps.rejected, want)
+			}
+			if tt.reason != "" && !strings.Contains(ps.rejected[0].reason, tt.reason) {
+				t.Errorf("reason %q does not contain %q", ps.rejected[0].reason, tt.reason)
+			}
+		})
+	}
+}
+
+func TestParseKeySetDocument(t *testing.T) {
+	good := ecJWK(t, "good")
+	many := make([]jwkMap, maxKeysPerSet+1)
+	for i := range many {
+		many[i] = good.with("kid", i)
+	}
+	tests := []struct {
+		name string
+		body string
+	}{
+		{"empty", ""},
+		{"invalid JSON", `{"keys": [`},
+		{"array", `[` + string(must(good)) + `]`},
+		{"single JWK without keys", string(must(good))},
+		{"keys null", `{"keys": null}`},
+		{"keys object", `{"keys": {}}`},
+		{"keys string", `{"keys": "x"}`},
+		{"empty keys", `{"keys": []}`},
+		{"keys of non-objects", `{"keys": [1, "a", null, []]}`},
+		{"upper-case KEYS", `{"KEYS": [` + string(must(good)) + `]}`},
+		{"null", `null`},
+		{"too many keys", string(setJSON(many...))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ps, err := parseKeySet([]byte(tt.body), "", defaultAlgs)
+			if !errors.Is(err, ErrInvalidKeySet) {
+				t.Fatalf("err = %v, want ErrInvalidKeySet", err)
+			}
+			if ps != nil && len(ps.keys) != 0 {
+				t.Fatalf("kept keys %v", ps.keys)
+			}
+		})
+	}
+}
+
+func TestParseKeySetNonObjectBesideGoodKey(t *testing.T) {
+	ps, err := parseKeySet([]byte(`{"keys":[1,"x",null,`+string(must(ecJWK(t, "good")))+`]}`), "", defaultAlgs)
+	if err != nil || len(ps.keys) != 1 || ps.keys[0].ID != "good" || len(ps.rejected) != 3 {
+		t.Fatalf("got %+v, %v", ps, err)
+	}
+	if r := ps.rejected[0].reason; r != "not a JSON object" {
+		t.Errorf("reason %q", r)
+	}
+}
+
+func TestParseKeySetAllowedAlgorithms(t *testing.T) {
+	body := setJSON(rsaJWK(t, "rs", 2048), rsaJWK(t, "rs-noalg", 2048).with("alg", nil), ecJWK(t, "ec"), edJWK(t, "ed"))
+	ps, err := parseKeySet(body, "", algPS256|algES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kids []string
+	for _, k := range ps.keys {
+		kids = append(kids, k.ID)
+	}
+	// "rs" says RS256 (not allowed); "rs-noalg" may do PS256; "ed" fits no allowed alg.
+	if !slices.Equal(kids, []string{"rs-noalg", "ec"}) {
+		t.Fatalf("kept %q", kids)
+	}
+	if k := ps.keys[0]; !k.Fits("PS256") || k.Fits("RS256") || k.Fits("PS384") {
+		t.Errorf("rs-noalg fits = %b", k.fits)
+	}
+	reasons := []string{ps.rejected[0].reason, ps.rejected[1].reason}
+	if !strings.Contains(reasons[0], `alg "RS256" is not allowed`) || !strings.Contains(reasons[1], "no allowed algorithm") {
+		t.Errorf("reasons %q", reasons)
+	}
+}
+
+func TestROCAFingerprint(t *testing.T) {
+	for i := range 200 {
+		if n := rsaModulus(t, 2048); hasROCAFingerprint(n) {
+			t.Fatalf("random modulus %d flagged as ROCA: %x", i, n)
+		}
+	}
+	// A modulus built as the product of two RSALib-style primes
+	// p = k*M + (65537^a mod M) carries the fingerprint.
+	m := big.NewInt(1)
+	for _, p := range rocaPrimes {
+		m.Mul(m, new(big.Int).SetUint64(p))
+	}
+	prime := func(k, a int64) *big.Int {
+		g := new(big.Int).Exp(big.NewInt(65537), big.NewInt(a), m)
+		return g.Add(g, new(big.Int).Mul(big.NewInt(k), m))
+	}
+	n := new(big.Int).Mul(prime(12345, 777), prime(67890, 4242))
+	if !hasROCAFingerprint(n) {
+		t.Fatal("RSALib-style modulus not flagged")
+	}
+}
+
+func must(m jwkMap) []byte {
+	b := setJSON(m)
+	// strip {"keys":[ ... ]}
+	return b[len(`{"keys":[`) : len(b)-2]
+}
