@@ -40,14 +40,14 @@ type Issuer struct {
 	jwksF    faultState
 	discF    faultState
 	release  chan struct{} // closed by ReleaseHangs
-	hungCh   chan struct{} // closed and replaced when a request starts hanging
+	heldCh   chan struct{} // closed and replaced when a request is held
 	closed   chan struct{}
 	closeOne sync.Once
 	lease    *lease
 
 	jwksReqs atomic.Int64
 	discReqs atomic.Int64
-	hanging  atomic.Int64
+	held     atomic.Int64
 }
 
 type issuerKey struct {
@@ -87,7 +87,7 @@ func checkIssuerURL(s string) error {
 func newIssuer() *Issuer {
 	iss := &Issuer{
 		release: make(chan struct{}),
-		hungCh:  make(chan struct{}),
+		heldCh:  make(chan struct{}),
 		closed:  make(chan struct{}),
 		lease:   new(lease),
 	}
@@ -404,11 +404,12 @@ type Fault struct {
 	// Hang holds each request until [Issuer.ReleaseHangs],
 	// [Issuer.ClearFaults] or Close, or until the request's context ends
 	// (client timeout or disconnect); a released request then answers as the
-	// rest of this Fault says. [Issuer.WaitForHanging] tells when requests
-	// are held.
+	// rest of this Fault says. [Issuer.WaitForHeld] tells when requests are
+	// held.
 	Hang bool
 	// Delay waits this long (real time, not the Issuer's Clock) before
-	// answering; a request whose context ends first gets no answer.
+	// answering; a request whose context ends first gets no answer, and
+	// Close ends the wait. A delayed request counts as held.
 	Delay time.Duration
 	// Body replaces the document: invalid JSON, a hostile JWK set, a foreign
 	// discovery document…
@@ -498,17 +499,18 @@ func (iss *Issuer) JWKSRequests() int64 { return iss.jwksReqs.Load() }
 // has received, faulted ones included.
 func (iss *Issuer) DiscoveryRequests() int64 { return iss.discReqs.Load() }
 
-// Hanging returns the number of requests a Hang fault holds now.
-func (iss *Issuer) Hanging() int64 { return iss.hanging.Load() }
+// Held returns the number of requests a Hang or Delay fault holds now.
+func (iss *Issuer) Held() int64 { return iss.held.Load() }
 
-// WaitForHanging blocks until at least n requests are held by a Hang fault,
-// or returns ctx.Err() when ctx ends first.
-func (iss *Issuer) WaitForHanging(ctx context.Context, n int64) error {
+// WaitForHeld blocks until at least n requests are held by a Hang or Delay
+// fault, so a test can act while they wait without sleeping. It returns
+// ctx.Err() when ctx ends first.
+func (iss *Issuer) WaitForHeld(ctx context.Context, n int64) error {
 	for {
 		iss.mu.Lock()
-		ch := iss.hungCh
+		ch := iss.heldCh
 		iss.mu.Unlock()
-		if iss.hanging.Load() >= n {
+		if iss.held.Load() >= n {
 			return nil
 		}
 		select {
@@ -578,19 +580,8 @@ func (iss *Issuer) serve(w http.ResponseWriter, r *http.Request, ep endpoint) {
 	iss.mu.Unlock()
 
 	ctx := r.Context()
-	if f.Hang && !iss.hang(ctx, release) {
+	if (f.Hang || f.Delay > 0) && !iss.hold(ctx, f, release) {
 		return
-	}
-	if f.Delay > 0 {
-		t := time.NewTimer(f.Delay)
-		select {
-		case <-t.C:
-		case <-iss.closed:
-			t.Stop()
-		case <-ctx.Done():
-			t.Stop()
-			return
-		}
 	}
 
 	h := w.Header()
@@ -656,23 +647,34 @@ func (iss *Issuer) serve(w http.ResponseWriter, r *http.Request, ep endpoint) {
 	}
 }
 
-// hang holds a request until it is released (true) or its context ends
-// (false). Close releases it too.
-func (iss *Issuer) hang(ctx context.Context, release <-chan struct{}) bool {
-	iss.hanging.Add(1)
-	defer iss.hanging.Add(-1)
+// hold holds a request for a Hang and then a Delay fault. It reports false
+// when the request's context ended first; Close ends both waits.
+func (iss *Issuer) hold(ctx context.Context, f Fault, release <-chan struct{}) bool {
+	iss.held.Add(1)
+	defer iss.held.Add(-1)
 	iss.mu.Lock()
-	close(iss.hungCh)
-	iss.hungCh = make(chan struct{})
+	close(iss.heldCh)
+	iss.heldCh = make(chan struct{})
 	iss.mu.Unlock()
-	select {
-	case <-release:
-		return true
-	case <-iss.closed:
-		return true
-	case <-ctx.Done():
-		return false
+	if f.Hang {
+		select {
+		case <-release:
+		case <-iss.closed:
+		case <-ctx.Done():
+			return false
+		}
 	}
+	if f.Delay > 0 {
+		t := time.NewTimer(f.Delay)
+		defer t.Stop()
+		select {
+		case <-t.C:
+		case <-iss.closed:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
 }
 
 // writePadding writes n spaces, stopping early when the client goes away or
