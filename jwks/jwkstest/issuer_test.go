@@ -416,3 +416,29 @@ func TestRawJWKs(t *testing.T) {
 		}()
 	}
 }
+
+func TestTLSServer(t *testing.T) {
+	noGoroutineLeak(t)
+	srv := jwkstest.NewTLSServer()
+	defer srv.Close()
+	if !strings.HasPrefix(srv.URL(), "https://127.0.0.1:") {
+		t.Fatalf("URL %q", srv.URL())
+	}
+	var doc map[string]any
+	getJSON(t, srv.Client(), srv.DiscoveryURL(), &doc)
+	if doc["issuer"] != srv.URL() || doc["jwks_uri"] != srv.JWKSURL() {
+		t.Errorf("discovery %v", doc)
+	}
+	keys := fetchKeys(t, srv.Client(), srv.JWKSURL())
+	j := splitJWT(t, srv.Token(fullSession()))
+	if j.payload["iss"] != srv.URL() {
+		t.Errorf("iss %v", j.payload["iss"])
+	}
+	if err := verifySig("RS256", keys[j.header["kid"].(string)], j.input, j.sig); err != nil {
+		t.Error(err)
+	}
+	// A client that does not trust the test certificate is refused.
+	if _, err := (&http.Client{Transport: &http.Transport{}}).Get(srv.JWKSURL()); err == nil {
+		t.Error("untrusted client connected")
+	}
+}
