@@ -310,7 +310,13 @@ func TestFetchFaultsKeepPreviousSet(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			p := newIDP(t)
 			p.serve(setJSON(good))
-			s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}, Fetch: FetchConfig{Timeout: 100 * time.Millisecond}})
+			// Only the hanging case needs a short timeout; the others get a
+			// generous one so a loaded machine cannot turn them into time-outs.
+			timeout := 10 * time.Second
+			if tt.handler == nil {
+				timeout = 100 * time.Millisecond
+			}
+			s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}, Fetch: FetchConfig{Timeout: timeout}})
 			if err := s.Start(context.Background()); err != nil {
 				t.Fatal(err)
 			}
