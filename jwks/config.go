@@ -1,6 +1,7 @@
 package jwks
 
 import (
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -70,7 +71,8 @@ type Config struct {
 
 	// MaxStale is how long the last good set of a source keeps serving while
 	// refreshes fail. Beyond it, the source counts as unavailable and
-	// lookups answer [ErrUnavailable]. Default: 24 h.
+	// lookups answer [ErrUnavailable]. Refreshes happen at least every
+	// MaxStale/2, whatever the refresh interval. Default: 24 h.
 	MaxStale time.Duration
 
 	// Refresh controls background refresh and retry.
@@ -276,29 +278,30 @@ func (c *Config) settings() (settings, error) {
 	return s, nil
 }
 
-// checkURL validates a source or discovered URL.
+// checkURL validates a source or discovered URL. Its errors carry no
+// package prefix; callers wrap them.
 func checkURL(raw string, insecureAny bool) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, configError("bad URL %q: %v", raw, err)
+		return nil, fmt.Errorf("bad URL: %v", err)
 	}
 	if u.Host == "" || u.Hostname() == "" {
-		return nil, configError("URL %q has no host", raw)
+		return nil, fmt.Errorf("URL %q has no host", raw)
 	}
 	if u.User != nil {
-		return nil, configError("URL %q carries credentials", u.Redacted())
+		return nil, fmt.Errorf("URL %q carries credentials", u.Redacted())
 	}
 	if u.Fragment != "" {
-		return nil, configError("URL %q has a fragment", raw)
+		return nil, fmt.Errorf("URL %q has a fragment", raw)
 	}
 	switch u.Scheme {
 	case "https":
 	case "http":
 		if !insecureAny && !isLoopback(u.Hostname()) {
-			return nil, configError("URL %q uses http:// for a non-loopback host (use https, or set InsecureAllowHTTPForAnyHost)", raw)
+			return nil, fmt.Errorf("URL %q uses http:// for a non-loopback host (use https, or set InsecureAllowHTTPForAnyHost)", raw)
 		}
 	default:
-		return nil, configError("URL %q: scheme must be https", raw)
+		return nil, fmt.Errorf("URL %q: scheme must be https", raw)
 	}
 	return u, nil
 }

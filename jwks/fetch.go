@@ -120,7 +120,7 @@ func discover(ctx context.Context, client *http.Client, issuer string, maxBody i
 		return "", &FetchError{URL: u, Err: errors.New("discovery document has no jwks_uri")}
 	}
 	if _, err := checkURL(jwksURI, insecureAny); err != nil {
-		return "", &FetchError{URL: u, Err: fmt.Errorf("unacceptable jwks_uri: %w", err)}
+		return "", &FetchError{URL: u, Err: fmt.Errorf("unacceptable jwks_uri: %v", err)}
 	}
 	return jwksURI, nil
 }
@@ -128,13 +128,16 @@ func discover(ctx context.Context, client *http.Client, issuer string, maxBody i
 // refreshInterval returns how long to keep a set fetched at now with the
 // response headers h before refreshing it: Cache-Control max-age (no-cache,
 // no-store and max-age=0 count as 0), else Expires minus Date (or now),
-// else the default; clamped to [Min, Max]; then ±10% jitter.
-func refreshInterval(h http.Header, now time.Time, rc RefreshConfig, rnd func() float64) time.Duration {
+// else the default; clamped to [Min, Max]; at most maxStale/2 (so that a
+// failed refresh leaves time to retry before the set goes stale); then ±10%
+// jitter.
+func refreshInterval(h http.Header, now time.Time, rc RefreshConfig, maxStale time.Duration, rnd func() float64) time.Duration {
 	d, ok := cacheLifetime(h, now)
 	if !ok {
 		d = rc.Interval
 	}
 	d = max(rc.Min, min(d, rc.Max))
+	d = min(d, maxStale/2)
 	return jitter(d, rnd)
 }
 

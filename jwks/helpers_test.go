@@ -251,7 +251,9 @@ func ecJWKOf(t testing.TB, kid string, pub *ecdsa.PublicKey) jwkMap {
 		"x": b64(pt[:len(pt)/2]), "y": b64(pt[len(pt)/2:])}
 }
 
-func ecJWK(t testing.TB, kid string) jwkMap { return ecJWKOf(t, kid, &ecKey(t, elliptic.P256()).PublicKey) }
+func ecJWK(t testing.TB, kid string) jwkMap {
+	return ecJWKOf(t, kid, &ecKey(t, elliptic.P256()).PublicKey)
+}
 
 func edJWK(t testing.TB, kid string) jwkMap {
 	t.Helper()

@@ -72,7 +72,7 @@ func New(cfg Config) (*Set, error) {
 		switch sc.Kind {
 		case KindURL:
 			if _, err := checkURL(sc.URL, st.insecureAny); err != nil {
-				return nil, fmt.Errorf("source %d: %w", i, err)
+				return nil, configError("source %d: %v", i, err)
 			}
 			src.remote, src.name, src.jwksURL = true, sc.URL, sc.URL
 		case KindOIDC:
@@ -81,7 +81,7 @@ func New(cfg Config) (*Set, error) {
 			}
 			u, err := checkURL(sc.Issuer, st.insecureAny)
 			if err != nil {
-				return nil, fmt.Errorf("source %d: %w", i, err)
+				return nil, configError("source %d: issuer: %v", i, err)
 			}
 			if u.RawQuery != "" {
 				return nil, configError("source %d: issuer %q has a query", i, sc.Issuer)
@@ -196,7 +196,9 @@ func (s *Set) keySlow(ctx context.Context, kid, alg string) (*Key, error) {
 	if len(kid) > maxKIDLen {
 		return nil, ErrKeyNotFound
 	}
-	s.ensureStarted(ctx)
+	// Lazily started background work must not hold on to a request's
+	// context values for the Set's lifetime.
+	s.ensureStarted(context.Background())
 	snap := s.snap.Load()
 	if k, err := snap.lookup(kid, alg); err != ErrKeyNotFound {
 		return k, err
@@ -219,8 +221,6 @@ func (s *Set) keySlow(ctx context.Context, kid, alg string) (*Key, error) {
 	}
 	if triggered {
 		s.unknownRefetches.Add(1)
-	} else if kid != "" && len(waits) == 0 {
-		s.unknownFastFails.Add(1)
 	}
 	for _, f := range waits {
 		select {
@@ -240,8 +240,13 @@ func (s *Set) keySlow(ctx context.Context, kid, alg string) (*Key, error) {
 	if ue := s.unavailable(now); ue != nil {
 		return nil, ue
 	}
+	// Remember the kid only when a fetch ended after it was asked for: a kid
+	// refused by the rate limit may still arrive with the next refetch.
 	if kid != "" && len(waits) > 0 {
 		s.neg.add(kid, snap.gen, now)
+	}
+	if kid != "" && len(waits) == 0 {
+		s.unknownFastFails.Add(1)
 	}
 	return nil, ErrKeyNotFound
 }
@@ -269,8 +274,9 @@ func (s *Set) joinOrTrigger(src *source, now time.Time, mayRefetch bool) (f *fli
 // the fetch errors of sources that have no usable set (joined with
 // [errors.Join]); the set is usable anyway and keeps retrying with backoff.
 // Calling Start again waits for fetches in flight and reports the current
-// state. Background fetches use a context derived from ctx's values but not
-// its cancellation; [Set.Close] cancels them.
+// state. Background fetches use a context that carries ctx's values but not
+// its cancellation (a Set started lazily by [Set.Key] uses
+// context.Background()); [Set.Close] cancels them.
 func (s *Set) Start(ctx context.Context) error {
 	if s.closed.Load() {
 		return ErrClosed

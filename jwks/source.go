@@ -119,6 +119,16 @@ func (s *Set) fetch(src *source) {
 	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.fetch.Timeout)
 	ps, hdr, usedURL, err := s.download(ctx, src, jwksURL)
 	cancel()
+	if s.ctx.Err() != nil {
+		// Closed while fetching: not a failure worth recording or logging.
+		src.mu.Lock()
+		if src.inflight == f {
+			src.inflight = nil
+		}
+		src.mu.Unlock()
+		close(f.done)
+		return
+	}
 
 	now := s.cfg.clock.Now()
 	var fresh []rejectedKey
@@ -136,7 +146,7 @@ func (s *Set) fetch(src *source) {
 		src.lastSuccess = now
 		src.failures, src.lastErr = 0, nil
 		src.jwksURL = usedURL
-		src.nextAttempt = now.Add(refreshInterval(hdr, now, s.cfg.refresh, s.rnd))
+		src.nextAttempt = now.Add(refreshInterval(hdr, now, s.cfg.refresh, s.cfg.maxStale, s.rnd))
 	} else {
 		src.fetchFailures++
 		src.failures++

@@ -1,0 +1,91 @@
+package jwks
+
+import (
+	"context"
+	"fmt"
+	"testing"
+)
+
+// tenKeySet returns a static set of 10 ES256 keys, kids "k0".."k9".
+func tenKeySet(tb testing.TB) *Set {
+	tb.Helper()
+	keys := make([]jwkMap, 10)
+	for i := range keys {
+		keys[i] = ecJWK(tb, fmt.Sprintf("k%d", i))
+	}
+	s, err := New(Config{Sources: []Source{StaticSource(setJSON(keys...))}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func TestKeyHitDoesNotAllocate(t *testing.T) {
+	s := tenKeySet(t)
+	ctx := context.Background()
+	want, err := s.Key(ctx, "k7", "ES256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(1000, func() {
+		if k, err := s.Key(ctx, "k7", "ES256"); err != nil || k != want {
+			t.Fatal("miss")
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("%v allocs per hit, want 0", allocs)
+	}
+	if allocs := testing.AllocsPerRun(1000, func() { _, _ = s.Key(ctx, "k7", "RS256") }); allocs != 0 {
+		t.Fatalf("%v allocs per alg mismatch, want 0", allocs)
+	}
+}
+
+// BenchmarkKeyHit measures the hot path: a kid in a set of 10 keys.
+func BenchmarkKeyHit(b *testing.B) {
+	s := tenKeySet(b)
+	ctx := context.Background()
+	kids := [10]string{}
+	for i := range kids {
+		kids[i] = fmt.Sprintf("k%d", i)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if _, err := s.Key(ctx, kids[i%10], "ES256"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkKeyHitParallel is the hot path under concurrency.
+func BenchmarkKeyHitParallel(b *testing.B) {
+	s := tenKeySet(b)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := s.Key(ctx, "k3", "ES256"); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkMapBaseline is the floor: a plain map lookup of the same kids,
+// for comparison with BenchmarkKeyHit in the same run.
+func BenchmarkMapBaseline(b *testing.B) {
+	m := map[string]*Key{}
+	kids := [10]string{}
+	for i := range kids {
+		kids[i] = fmt.Sprintf("k%d", i)
+		m[kids[i]] = &Key{ID: kids[i]}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		if m[kids[i%10]] == nil {
+			b.Fatal("miss")
+		}
+	}
+}
