@@ -381,6 +381,20 @@ func TestAttackForm(t *testing.T) {
 			attack{name: "trailing " + strings.ReplaceAll(strings.ReplaceAll(ws, "\r", `\r`), "\n", `\n`), tok: valid + ws, want: ErrMalformed},
 		)
 	}
+	// A single CR or LF in a segment whose length is a multiple of 4 does
+	// not change the decoded length, and encoding/base64 skips it: only
+	// the explicit line-break check catches it.
+	aligned := token(t, RS256, k.rsa2048, `{"alg":"RS256","kid":"k-1"}`, payload)
+	ah, _, _ := split(aligned)
+	if len(ah)%4 != 0 {
+		t.Fatalf("aligned header has length %d", len(ah))
+	}
+	for _, lb := range []string{"\n", "\r"} {
+		attacks = append(attacks,
+			attack{name: "aligned header with " + strings.ReplaceAll(strings.ReplaceAll(lb, "\r", `\r`), "\n", `\n`), tok: withSegment(aligned, 0, ah[:8]+lb+ah[8:]), want: ErrMalformed},
+			attack{name: "aligned header ending with " + strings.ReplaceAll(strings.ReplaceAll(lb, "\r", `\r`), "\n", `\n`), tok: withSegment(aligned, 0, ah+lb), want: ErrMalformed},
+		)
+	}
 	runAttacks(t, attacks)
 
 	// The boundary: a token of exactly MaxTokenSize is accepted.
