@@ -1,7 +1,6 @@
 package jws
 
 import (
-	"encoding/base64"
 	"strings"
 
 	"github.com/sessiongate/sessiongate/internal/strictjson"
@@ -80,7 +79,7 @@ func (p *Policy) Parse(token string) (*Parsed, error) {
 // the stack or reuse; out is fully overwritten (zeroed on error). Payload
 // and Signature share one newly allocated buffer (with the decoded header).
 //
-// In order, before any cryptography:
+// In order, before any cryptography, and stopping at the first failure:
 //
 //  1. len(token) <= MaxTokenSize (ErrTooLarge);
 //  2. exactly three non-empty segments separated by '.', each strictly
@@ -110,9 +109,8 @@ func (p *Policy) ParseInto(token string, out *Parsed) error {
 	if len(token) > 0 && token[0] == '{' {
 		return malformed("JSON serialization is not accepted")
 	}
-	// Split on '.'. Characters outside the base64url alphabet are rejected
-	// by the strict decoder below, except CR and LF, which encoding/base64
-	// skips: reject those here.
+	// Split on '.'; every other character must be in the base64url
+	// alphabet, which decodeSegment checks.
 	d1 := strings.IndexByte(token, '.')
 	if d1 < 0 {
 		return malformed("not three segments")
@@ -125,9 +123,6 @@ func (p *Policy) ParseInto(token string, out *Parsed) error {
 	if strings.IndexByte(token[d2+1:], '.') >= 0 {
 		return malformed("more than three segments")
 	}
-	if strings.IndexByte(token, '\n') >= 0 || strings.IndexByte(token, '\r') >= 0 {
-		return malformed("line break in token")
-	}
 	hdr, pld, sig := token[:d1], token[d1+1:d2], token[d2+1:]
 	if len(hdr) == 0 || len(pld) == 0 || len(sig) == 0 {
 		return malformed("empty segment")
@@ -136,20 +131,19 @@ func (p *Policy) ParseInto(token string, out *Parsed) error {
 	// One buffer for the decoded header, payload and signature. (The
 	// header cannot live on the stack: strictjson keeps a reference to its
 	// input, which makes it escape.)
-	enc := base64.RawURLEncoding.Strict()
-	hn, pn, sn := enc.DecodedLen(len(hdr)), enc.DecodedLen(len(pld)), enc.DecodedLen(len(sig))
+	hn, pn, sn := decodedLen(len(hdr)), decodedLen(len(pld)), decodedLen(len(sig))
 	buf := make([]byte, hn+pn+sn)
-	if n, err := enc.Decode(buf[:hn], []byte(hdr)); err != nil || n != hn {
+	if !decodeSegment(buf[:hn], hdr) {
 		return malformed("header is not strict base64url")
 	}
 	if err := p.checkHeader(buf[:hn:hn], out); err != nil {
 		return err
 	}
-	if n, err := enc.Decode(buf[hn:hn+pn], []byte(pld)); err != nil || n != pn {
+	if !decodeSegment(buf[hn:hn+pn], pld) {
 		*out = Parsed{}
 		return malformed("payload is not strict base64url")
 	}
-	if n, err := enc.Decode(buf[hn+pn:], []byte(sig)); err != nil || n != sn {
+	if !decodeSegment(buf[hn+pn:], sig) {
 		*out = Parsed{}
 		return malformed("signature is not strict base64url")
 	}

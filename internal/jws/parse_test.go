@@ -382,8 +382,8 @@ func TestAttackForm(t *testing.T) {
 		)
 	}
 	// A single CR or LF in a segment whose length is a multiple of 4 does
-	// not change the decoded length, and encoding/base64 skips it: only
-	// the explicit line-break check catches it.
+	// not change the decoded length, and encoding/base64 would skip it: the
+	// decoder must reject it as a character outside the alphabet.
 	aligned := token(t, RS256, k.rsa2048, `{"alg":"RS256","kid":"k-1"}`, payload)
 	ah, _, _ := split(aligned)
 	if len(ah)%4 != 0 {
