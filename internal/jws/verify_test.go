@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 the tests build invalid ECDSA keys from raw coordinates on purpose
+
 package jws
 
 import (
@@ -242,5 +244,47 @@ func TestASN1Signature(t *testing.T) {
 	long := asn1Signature(nil, r, r)
 	if long[0] != 0x30 || long[1] != 0x81 || int(long[2]) != len(long)-3 {
 		t.Errorf("long form header = %x", long[:3])
+	}
+}
+
+// TestVerifyOddKeysNoPanic feeds RSA and ECDSA keys that no key set should
+// hold; Verify must answer with an error, never a panic.
+func TestVerifyOddKeysNoPanic(t *testing.T) {
+	k := keys(t)
+	n := k.rsa2048.N
+	even := new(big.Int).Lsh(n, 1)
+	huge := new(big.Int).Lsh(big.NewInt(1), 20000)
+	huge.Add(huge, big.NewInt(1))
+	offCurve := &ecdsa.PublicKey{Curve: elliptic.P256(), X: big.NewInt(1), Y: big.NewInt(1)}
+	hugeXY := &ecdsa.PublicKey{Curve: elliptic.P256(), X: huge, Y: huge}
+	negXY := &ecdsa.PublicKey{Curve: elliptic.P256(), X: big.NewInt(-1), Y: k.p256.Y}
+	tests := []struct {
+		name string
+		alg  string
+		key  crypto.PublicKey
+		sig  []byte
+	}{
+		{"RSA E=0", RS256, &rsa.PublicKey{N: n, E: 0}, make([]byte, 256)},
+		{"RSA E=1", RS256, &rsa.PublicKey{N: n, E: 1}, make([]byte, 256)},
+		{"RSA E=-3", PS256, &rsa.PublicKey{N: n, E: -3}, make([]byte, 256)},
+		{"RSA E even", RS256, &rsa.PublicKey{N: n, E: 65536}, make([]byte, 256)},
+		{"RSA N even", RS256, &rsa.PublicKey{N: even, E: 65537}, make([]byte, 257)},
+		{"RSA N huge", RS512, &rsa.PublicKey{N: huge, E: 65537}, make([]byte, 2501)},
+		// ECDSA rows get a real signature by the P-256 key, so only the key is odd.
+		{"ECDSA point off the curve", ES256, offCurve, nil},
+		{"ECDSA coordinates too large", ES256, hugeXY, nil},
+		{"ECDSA negative coordinate", ES256, negXY, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sig := tc.sig
+			if sig == nil {
+				sig = signRaw(t, ES256, k.p256, testSigningInput)
+			}
+			err := Verify(tc.alg, tc.key, testSigningInput, sig)
+			if !errors.Is(err, ErrSignature) && !errors.Is(err, ErrKeyMismatch) {
+				t.Fatalf("err = %v", err)
+			}
+		})
 	}
 }
