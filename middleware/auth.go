@@ -16,24 +16,24 @@ import (
 // Authenticator verifies each request's token and stores its session in the
 // request context. Create it with [New]; it is safe for concurrent use.
 type Authenticator struct {
-	keys          KeySource
-	issuers       []string
-	audiences     []string
-	policy        jws.Policy
-	decoder       session.Decoder
-	leeway        int64 // seconds
-	maxLifetime   int64 // seconds
-	extractors    []Extractor
-	cache         *tokenCache // nil when disabled
-	now           func() time.Time
-	log           *slog.Logger
-	hooks         Hooks
-	onError       ErrorHandler
-	allowSigning  bool
-	skipIssuer    bool
-	skipAudience  bool
-	guards        guards
-	realm         string
+	keys         KeySource
+	issuers      []string
+	audiences    []string
+	policy       jws.Policy
+	decoder      session.Decoder
+	leeway       int64 // seconds
+	maxLifetime  int64 // seconds
+	extractors   []Extractor
+	cache        *tokenCache // nil when disabled
+	now          func() time.Time
+	log          *slog.Logger
+	hooks        Hooks
+	onError      ErrorHandler
+	allowSigning bool
+	skipIssuer   bool
+	skipAudience bool
+	guards       guards
+	realm        string
 }
 
 // New validates cfg and returns an Authenticator. It does no network I/O.
@@ -234,41 +234,34 @@ func (a *Authenticator) Authenticate(ctx context.Context, raw string) (*session.
 			key, err := a.keys.Key(ctx, e.kid, e.alg)
 			if err == nil && key == e.key {
 				if err := a.checkTime(&e.tok.Registered, now); err != nil {
-					a.cache.remove(raw, e)
+					a.cache.remove(e)
 					return nil, err
 				}
 				return e.tok, nil
 			}
 			// The key left the set (or the set is unusable): forget the
 			// token and judge it afresh.
-			a.cache.remove(raw, e)
+			a.cache.remove(e)
 		}
+	}
+	if hasSpace(raw) {
+		return nil, requestError(ErrMalformedHeader, "malformed Authorization header")
 	}
 	tok, key, p, err := a.verify(ctx, raw, now)
 	if err != nil {
 		return nil, err
 	}
 	if a.cache != nil {
-		a.cache.put(raw, &cacheEntry{tok: tok, key: key, kid: p.KID, alg: p.Alg})
+		a.cache.put(&cacheEntry{raw: raw, tok: tok, key: key, kid: p.KID, alg: p.Alg})
 	}
 	return tok, nil
 }
 
-// verify is the cold path: form and header, key, signature, claims.
+// verify is the cold path: signature, then claims.
 func (a *Authenticator) verify(ctx context.Context, raw string, now int64) (*session.Token, *jwks.Key, *jws.Parsed, error) {
-	p, err := a.policy.Parse(raw)
+	p, key, err := a.verifySignature(ctx, raw)
 	if err != nil {
-		return nil, nil, nil, tokenError(err, jws.Reason(err))
-	}
-	key, err := a.keys.Key(ctx, p.KID, p.Alg)
-	if err != nil {
-		return nil, nil, nil, keyError(err)
-	}
-	if !key.Fits(p.Alg) {
-		return nil, nil, nil, tokenError(jwks.ErrAlgMismatch, "algorithm not allowed for key")
-	}
-	if err := jws.Verify(p.Alg, key.Public, p.SigningInput, p.Signature); err != nil {
-		return nil, nil, nil, tokenError(err, jws.Reason(err))
+		return nil, nil, nil, err
 	}
 	tok := &session.Token{}
 	if err := a.decoder.DecodeInto(tok, p.Payload); err != nil {
@@ -279,6 +272,27 @@ func (a *Authenticator) verify(ctx context.Context, raw string, now int64) (*ses
 		return nil, nil, nil, err
 	}
 	return tok, key, p, nil
+}
+
+// verifySignature checks form and header, finds the key, and verifies the
+// signature with the pinned algorithm and key. The Wycheproof JWS vectors run
+// through exactly this function.
+func (a *Authenticator) verifySignature(ctx context.Context, raw string) (*jws.Parsed, *jwks.Key, error) {
+	p, err := a.policy.Parse(raw)
+	if err != nil {
+		return nil, nil, tokenError(err, jws.Reason(err))
+	}
+	key, err := a.keys.Key(ctx, p.KID, p.Alg)
+	if err != nil {
+		return nil, nil, keyError(err)
+	}
+	if !key.Fits(p.Alg) {
+		return nil, nil, tokenError(jwks.ErrAlgMismatch, "algorithm not allowed for key")
+	}
+	if err := jws.Verify(p.Alg, key.Public, p.SigningInput, p.Signature); err != nil {
+		return nil, nil, tokenError(err, jws.Reason(err))
+	}
+	return p, key, nil
 }
 
 // checkTime checks exp, nbf and iat against now (seconds) with leeway. It

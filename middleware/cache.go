@@ -11,6 +11,11 @@ import (
 // costs a map lookup instead of a signature verification. It is bounded
 // (entries), sharded (lock contention), and every hit is re-checked by the
 // caller: exp and nbf against the clock, and the key against the key set.
+//
+// Entries are indexed by the token's last bytes (its signature's tail) to
+// hash little, and a hit requires the whole token to be equal. A forged token
+// that copies a cached token's signature is therefore a miss; it is
+// rejected on the cold path and never replaces the genuine entry.
 type tokenCache struct {
 	shards      [cacheShards]cacheShard
 	maxPerShard int
@@ -26,6 +31,7 @@ type cacheShard struct {
 
 // cacheEntry is immutable once stored.
 type cacheEntry struct {
+	raw      string // the whole token
 	tok      *session.Token
 	key      *jwks.Key // the key that verified the token
 	kid, alg string
@@ -39,32 +45,44 @@ func newTokenCache(size int) *tokenCache {
 	return c
 }
 
+// tailLen is how many trailing bytes of a token index it: 64 base64url
+// characters of signature, 384 bits drawn uniformly.
+const tailLen = 64
+
+func tail(token string) string { return token[max(0, len(token)-tailLen):] }
+
 // shard picks a shard from the token's last bytes: the tail of a compact JWS
 // is its signature, which is uniformly distributed, so no hashing is needed.
-func (c *tokenCache) shard(token string) *cacheShard {
+func (c *tokenCache) shard(key string) *cacheShard {
 	var h uint32 = 2166136261
-	for i := max(0, len(token)-8); i < len(token); i++ {
-		h = (h ^ uint32(token[i])) * 16777619
+	for i := max(0, len(key)-8); i < len(key); i++ {
+		h = (h ^ uint32(key[i])) * 16777619
 	}
 	return &c.shards[h%cacheShards]
 }
 
+// get returns the entry for exactly this token, or nil.
 func (c *tokenCache) get(token string) *cacheEntry {
-	s := c.shard(token)
+	key := tail(token)
+	s := c.shard(key)
 	s.mu.RLock()
-	e := s.m[token]
+	e := s.m[key]
 	s.mu.RUnlock()
+	if e == nil || e.raw != token {
+		return nil
+	}
 	return e
 }
 
-func (c *tokenCache) put(token string, e *cacheEntry) {
-	s := c.shard(token)
+func (c *tokenCache) put(e *cacheEntry) {
+	key := tail(e.raw)
+	s := c.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.m[token]; !ok && len(s.m) >= c.maxPerShard {
+	if _, ok := s.m[key]; !ok && len(s.m) >= c.maxPerShard {
 		s.evictLocked()
 	}
-	s.m[token] = e
+	s.m[key] = e
 }
 
 // evictLocked drops one entry: of a few sampled at random (map iteration
@@ -89,11 +107,13 @@ func (s *cacheShard) evictLocked() {
 	}
 }
 
-func (c *tokenCache) remove(token string, e *cacheEntry) {
-	s := c.shard(token)
+// remove drops e if it is still the entry for its token.
+func (c *tokenCache) remove(e *cacheEntry) {
+	key := tail(e.raw)
+	s := c.shard(key)
 	s.mu.Lock()
-	if s.m[token] == e {
-		delete(s.m, token)
+	if s.m[key] == e {
+		delete(s.m, key)
 	}
 	s.mu.Unlock()
 }

@@ -2,6 +2,7 @@ package middleware
 
 import (
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 
@@ -10,14 +11,14 @@ import (
 	"github.com/sessiongate/sessiongate/session"
 )
 
-func entryExpiring(exp int64) *cacheEntry {
-	return &cacheEntry{tok: &session.Token{Registered: session.Registered{ExpiresAt: exp}}}
+func entry(raw string, exp int64) *cacheEntry {
+	return &cacheEntry{raw: raw, tok: &session.Token{Registered: session.Registered{ExpiresAt: exp}}}
 }
 
 func TestTokenCacheBounded(t *testing.T) {
 	c := newTokenCache(64)
 	for i := range 10_000 {
-		c.put("token-"+strconv.Itoa(i), entryExpiring(int64(i)))
+		c.put(entry("token-"+strconv.Itoa(i), int64(i)))
 	}
 	assert.LessOrEqual(t, c.len(), 64)
 	assert.Greater(t, c.len(), 32, "shards should fill up before evicting")
@@ -27,14 +28,25 @@ func TestTokenCacheBounded(t *testing.T) {
 
 func TestTokenCacheRemoveOnlyThatEntry(t *testing.T) {
 	c := newTokenCache(16)
-	old := entryExpiring(1)
-	c.put("t", old)
-	fresh := entryExpiring(2)
-	c.put("t", fresh)
-	c.remove("t", old) // a stale remove must not drop the fresh entry
+	old := entry("t", 1)
+	c.put(old)
+	fresh := entry("t", 2)
+	c.put(fresh)
+	c.remove(old) // a stale remove must not drop the fresh entry
 	assert.Same(t, fresh, c.get("t"))
-	c.remove("t", fresh)
+	c.remove(fresh)
 	assert.Nil(t, c.get("t"))
+}
+
+func TestTokenCacheNeedsTheWholeToken(t *testing.T) {
+	c := newTokenCache(16)
+	sig := strings.Repeat("s", 100)
+	genuine := entry("header.payload."+sig, 1)
+	c.put(genuine)
+	// A forgery that copies the signature onto another payload shares the
+	// index but is not the cached token.
+	assert.Nil(t, c.get("header.forged."+sig))
+	assert.Same(t, genuine, c.get("header.payload."+sig))
 }
 
 func TestTokenCacheConcurrent(t *testing.T) {
@@ -47,9 +59,9 @@ func TestTokenCacheConcurrent(t *testing.T) {
 			for i := range 2000 {
 				k := "t" + strconv.Itoa((g*7919+i)%300)
 				if e := c.get(k); e != nil && i%3 == 0 {
-					c.remove(k, e)
+					c.remove(e)
 				} else {
-					c.put(k, entryExpiring(int64(i)))
+					c.put(entry(k, int64(i)))
 				}
 			}
 		}()

@@ -14,8 +14,9 @@ type Extractor func(r *http.Request) (string, error)
 
 // FromAuthorizationHeader reads "Authorization: Bearer <token>". The scheme
 // is matched case-insensitively (RFC 7235) and may be followed by one or more
-// spaces. Several Authorization header fields, a Bearer scheme without a
-// token, or a token with white space inside are malformed (400). A header
+// spaces. Several Authorization header fields or a Bearer scheme without a
+// token are malformed (400); the Authenticator also refuses a token with
+// white space inside with 400. A header
 // with another scheme (Basic …) carries no bearer token.
 func FromAuthorizationHeader(r *http.Request) (string, error) {
 	values := r.Header["Authorization"]
@@ -37,7 +38,10 @@ func FromAuthorizationHeader(r *http.Request) (string, error) {
 		return "", requestError(ErrMalformedHeader, "malformed Authorization header")
 	}
 	token := strings.TrimLeft(rest, " ")
-	if token == "" || strings.ContainsAny(token, " \t\r\n") {
+	// White space inside the token is refused with 400 too, but by the
+	// Authenticator on a cache miss (a cached token is known to hold none),
+	// which keeps the hot path free of a scan of the whole token.
+	if token == "" {
 		return "", requestError(ErrMalformedHeader, "malformed Authorization header")
 	}
 	return token, nil
@@ -86,4 +90,12 @@ func FromQuery(name string) Extractor {
 
 func requestError(cause error, desc string) *Error {
 	return &Error{Category: ErrInvalidRequest, Cause: cause, Description: desc}
+}
+
+// hasSpace reports whether s holds a space, tab, CR or LF. IndexByte is
+// vectorised; four passes over a 2 KB token cost less than one
+// strings.ContainsAny.
+func hasSpace(s string) bool {
+	return strings.IndexByte(s, ' ') >= 0 || strings.IndexByte(s, '\t') >= 0 ||
+		strings.IndexByte(s, '\r') >= 0 || strings.IndexByte(s, '\n') >= 0
 }
