@@ -29,8 +29,12 @@ import (
 // fixed-size R||S concatenation, each big-endian and exactly the curve's
 // coordinate size, with r and s in [1, n-1] (§3.4); Ed25519 per RFC 8037.
 //
-// Verify never panics on untrusted input, allocates nothing of its own for
-// signing inputs up to a few KiB, and is safe for concurrent use.
+// Verify never panics (whatever the signature, and for any key of the
+// three types, even an invalid one) and is safe for concurrent use. It
+// hashes signingInput through a stack buffer, never copying it to the heap;
+// beyond what crypto/* allocates it makes one small allocation for RS*, PS*
+// and ES* (the digest, which crypto/* retains) and none for EdDSA with a
+// signing input of up to 2 KiB.
 func Verify(alg string, key crypto.PublicKey, signingInput string, sig []byte) error {
 	switch alg {
 	case RS256, RS384, RS512, PS256, PS384, PS512:
