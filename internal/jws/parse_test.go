@@ -250,6 +250,7 @@ func TestAttackHeaderAlgOverRS256Signature(t *testing.T) {
 		{name: "RS256 with NUL", tok: signed(hdr("RS256\x00")), want: ErrAlgNotAllowed},
 		{name: "unknown RS1", tok: signed(hdr("RS1")), want: ErrAlgNotAllowed},
 		{name: "not in policy list", policy: &Policy{Algorithms: []string{ES256, EdDSA}}, tok: signed(hdr(RS256)), want: ErrAlgNotAllowed},
+		{name: "empty allow-list allows nothing", policy: &Policy{Algorithms: []string{}}, tok: signed(hdr(RS256)), want: ErrAlgNotAllowed},
 		{name: "alg null", tok: signed(`{"alg":null}`), want: ErrMalformed, param: "alg"},
 		{name: "alg number", tok: signed(`{"alg":256}`), want: ErrMalformed, param: "alg"},
 		{name: "alg array", tok: signed(`{"alg":["RS256"]}`), want: ErrMalformed, param: "alg"},

@@ -79,13 +79,16 @@ type Policy struct {
 	// (case-sensitive). nil means [DefaultAlgorithms]. Only the algorithms
 	// of this package can be allowed: "none", HS256/HS384/HS512 and
 	// unknown names make [Policy.Validate] fail, and Parse never accepts
-	// them whatever the list says.
+	// them whatever the list says. A non-nil empty list allows nothing
+	// (Parse then rejects every token; Validate reports it).
 	Algorithms []string
 	// MaxTokenSize is the largest compact token accepted, in bytes,
-	// checked before anything else. 0 means [DefaultMaxTokenSize] (16 KiB).
+	// checked before anything else. 0 (or a negative value, which Validate
+	// reports) means [DefaultMaxTokenSize] (16 KiB).
 	MaxTokenSize int
 	// MaxKIDLength is the longest "kid" accepted, in bytes (after JSON
-	// unescaping). 0 means [DefaultMaxKIDLength] (256).
+	// unescaping). 0 (or a negative value, which Validate reports) means
+	// [DefaultMaxKIDLength] (256).
 	MaxKIDLength int
 	// Typ, when not empty, is the required "typ" header, e.g. "at+jwt"
 	// (RFC 9068) or "JWT". It is compared as RFC 7515 §4.1.9 says:

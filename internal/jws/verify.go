@@ -29,8 +29,13 @@ import (
 // fixed-size R||S concatenation, each big-endian and exactly the curve's
 // coordinate size, with r and s in [1, n-1] (§3.4); Ed25519 per RFC 8037.
 //
-// Verify never panics on untrusted input, allocates nothing of its own for
-// signing inputs up to a few KiB, and is safe for concurrent use.
+// Verify never panics (whatever the signature, and for any key of the
+// three types, even an invalid one) and is safe for concurrent use. It
+// hashes signingInput through a stack buffer, never copying it to the heap;
+// beyond what crypto/* allocates it makes one small allocation for PS* (the
+// digest, which crypto/rsa retains) and ES* (the DER form of the signature
+// that crypto/ecdsa wants), and none for RS*, or for EdDSA with a signing
+// input of up to 2 KiB.
 func Verify(alg string, key crypto.PublicKey, signingInput string, sig []byte) error {
 	switch alg {
 	case RS256, RS384, RS512, PS256, PS384, PS512:
@@ -65,27 +70,42 @@ func verifyRSA(alg string, key crypto.PublicKey, signingInput string, sig []byte
 	if len(sig) != (bits+7)/8 {
 		return badSignature("wrong length", nil)
 	}
-	var sum [sha512.Size]byte
-	var h crypto.Hash
-	var digest []byte
-	switch alg {
-	case RS256, PS256:
-		h, digest = crypto.SHA256, sum256(&sum, signingInput)
-	case RS384, PS384:
-		h, digest = crypto.SHA384, sum384(&sum, signingInput)
-	default:
-		h, digest = crypto.SHA512, sum512(&sum, signingInput)
-	}
 	var err error
 	if alg[0] == 'P' {
-		err = rsa.VerifyPSS(pub, h, digest, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
+		err = verifyPSS(alg, pub, signingInput, sig)
 	} else {
-		err = rsa.VerifyPKCS1v15(pub, h, digest, sig)
+		err = verifyPKCS1v15(alg, pub, signingInput, sig)
 	}
 	if err != nil {
 		return badSignature("", err)
 	}
 	return nil
+}
+
+// verifyPSS and verifyPKCS1v15 are apart because crypto/rsa retains the
+// digest in VerifyPSS only: a shared digest buffer would always escape.
+
+func verifyPSS(alg string, pub *rsa.PublicKey, signingInput string, sig []byte) error {
+	var sum [sha512.Size]byte
+	h, digest := rsaDigest(alg, &sum, signingInput)
+	return rsa.VerifyPSS(pub, h, digest, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
+}
+
+func verifyPKCS1v15(alg string, pub *rsa.PublicKey, signingInput string, sig []byte) error {
+	var sum [sha512.Size]byte
+	h, digest := rsaDigest(alg, &sum, signingInput)
+	return rsa.VerifyPKCS1v15(pub, h, digest, sig)
+}
+
+// rsaDigest hashes signingInput for an RS* or PS* alg into sum.
+func rsaDigest(alg string, sum *[sha512.Size]byte, signingInput string) (crypto.Hash, []byte) {
+	switch alg[2:] {
+	case "256":
+		return crypto.SHA256, sum256(sum, signingInput)
+	case "384":
+		return crypto.SHA384, sum384(sum, signingInput)
+	}
+	return crypto.SHA512, sum512(sum, signingInput)
 }
 
 func verifyECDSA(curve elliptic.Curve, size int, h crypto.Hash, key crypto.PublicKey, signingInput string, sig []byte) error {
