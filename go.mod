@@ -3,6 +3,7 @@ module github.com/sessiongate/sessiongate
 go 1.26
 
 require (
+	github.com/go-chi/chi/v5 v5.5.0
 	github.com/lestrrat-go/jwx/v2 v2.1.7
 	github.com/stretchr/testify v1.12.1
 )

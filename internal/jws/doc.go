@@ -1,0 +1,57 @@
+// Package jws is the verification core of sessiongate: a strict parser for
+// compact JSON Web Signatures (RFC 7515) and signature verification with
+// crypto/* directly, with the algorithm and the key pinned by the caller.
+//
+// It exists because general JOSE libraries are too lenient to be the only
+// gate: lestrrat-go/jwx v2.1.7, for one, ignores the header "alg" when it
+// verifies with a key set, never checks "crit", and accepts JSON
+// serialization, padded or standard-alphabet base64, and white space or
+// CR/LF inside and around a token. Here every such token is rejected
+// before any cryptography.
+//
+// # Use
+//
+// A caller (the middleware) does, per token:
+//
+//  1. [Policy.Parse] (or [Policy.ParseInto]): size first, then form (three
+//     non-empty strict base64url segments) and header policy (strict JSON,
+//     forbidden parameters, alg allow-list, kid, typ). Nothing here is
+//     trusted yet.
+//  2. Choose the key from its own configuration, e.g. by [Parsed.KID], and
+//     check [Parsed.Alg] against the key's own "alg" if it has one.
+//  3. [Verify] with that alg and key over [Parsed.SigningInput] and
+//     [Parsed.Signature]. Verify refuses a key that does not fit the
+//     algorithm (type, curve, RSA size).
+//  4. Decode [Parsed.Payload] with a strict decoder (session.Decoder) and
+//     validate the claims. This package does no claims validation, and
+//     does not parse the payload as JSON (see [CheckPayload]).
+//
+// # Errors
+//
+// Every error is an *[Error] wrapping one sentinel: [ErrMalformed],
+// [ErrTooLarge], [ErrAlgNotAllowed], [ErrForbiddenHeader], [ErrTyp],
+// [ErrKeyMismatch], [ErrSignature] or [ErrInvalidPolicy]. [Reason] gives
+// the short, client-safe text for any of them; Error() is for logs and
+// never contains token bytes or key material.
+//
+// # Never accepted
+//
+//   - "alg": "none" and HS256/HS384/HS512, in any casing: this package
+//     verifies only public-key signatures, so a public key can never be
+//     used as an HMAC secret;
+//   - header parameters crit, b64, cty, jku, jwk, x5u, x5c, zip and enc:
+//     no key, URL or processing rule ever comes from the token;
+//   - JSON serialization (flattened or general) and JWE;
+//   - ECDSA signatures in DER form, or with r or s of 0 or >= n.
+//
+// # Cost
+//
+// ParseInto makes one allocation for the decoded header, payload and
+// signature together, plus one for a "kid" (and one for a "typ" other than
+// "JWT" or the policy's own spelling); Parse also allocates the [Parsed].
+// Base64url is decoded straight from the token string by a strict decoder
+// of this package (held equal to encoding/base64 by a fuzz test). Verify
+// hashes the signing input through a stack buffer without copying it to
+// the heap. BenchmarkParseVerify, BenchmarkFloor (bare crypto/*) and
+// BenchmarkInterleaved (both in one loop, reporting the ratio) measure it.
+package jws

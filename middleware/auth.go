@@ -1,0 +1,414 @@
+package middleware
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/sessiongate/sessiongate/internal/jws"
+	"github.com/sessiongate/sessiongate/jwks"
+	"github.com/sessiongate/sessiongate/session"
+)
+
+// Authenticator verifies each request's token and stores its session in the
+// request context. Create it with [New]; it is safe for concurrent use.
+type Authenticator struct {
+	keys         KeySource
+	issuers      []string
+	audiences    []string
+	policy       jws.Policy
+	decoder      session.Decoder
+	leeway       int64 // seconds
+	maxLifetime  int64 // seconds
+	extractors   []Extractor
+	cache        *tokenCache // nil when disabled
+	now          func() time.Time
+	log          *slog.Logger
+	hooks        Hooks
+	onError      ErrorHandler
+	allowSigning bool
+	skipIssuer   bool
+	skipAudience bool
+	guards       guards
+	realm        string
+}
+
+// New validates cfg and returns an Authenticator. It does no network I/O.
+func New(cfg Config) (*Authenticator, error) {
+	if cfg.Keys == nil {
+		return nil, configError("Keys is required")
+	}
+	if len(cfg.Issuers) == 0 && !cfg.Insecure.SkipIssuerCheck {
+		return nil, configError("Issuers is required (or set Insecure.SkipIssuerCheck)")
+	}
+	for _, iss := range cfg.Issuers {
+		if iss == "" {
+			return nil, configError("empty issuer")
+		}
+	}
+	if len(cfg.Audiences) == 0 && !cfg.Insecure.SkipAudienceCheck {
+		return nil, configError("Audiences is required (or set Insecure.SkipAudienceCheck)")
+	}
+	for _, aud := range cfg.Audiences {
+		if aud == "" {
+			return nil, configError("empty audience")
+		}
+	}
+	algs := cfg.Algorithms
+	if len(algs) == 0 {
+		algs = DefaultAlgorithms()
+	}
+	supported := DefaultAlgorithms()
+	for _, alg := range algs {
+		if !slices.Contains(supported, alg) {
+			return nil, configError("algorithm %q is not supported (asymmetric JWS algorithms only)", alg)
+		}
+	}
+	t := cfg.Token
+	if t.Leeway == 0 {
+		t.Leeway = DefaultLeeway
+	} else if t.Leeway < 0 {
+		t.Leeway = 0
+	}
+	if t.Leeway > 10*time.Minute {
+		return nil, configError("Token.Leeway %v is more than 10 minutes", t.Leeway)
+	}
+	if t.MaxLifetime == 0 {
+		t.MaxLifetime = DefaultMaxLifetime
+	} else if t.MaxLifetime < 0 {
+		return nil, configError("negative Token.MaxLifetime")
+	}
+	if t.MaxSize == 0 {
+		t.MaxSize = DefaultMaxTokenSize
+	} else if t.MaxSize < 0 {
+		return nil, configError("negative Token.MaxSize")
+	}
+	if cfg.Cache.Size < 0 {
+		return nil, configError("negative Cache.Size")
+	}
+	a := &Authenticator{
+		keys:         cfg.Keys,
+		issuers:      slices.Clone(cfg.Issuers),
+		audiences:    slices.Clone(cfg.Audiences),
+		policy:       jws.Policy{Algorithms: slices.Clone(algs), MaxTokenSize: t.MaxSize, Typ: t.Typ},
+		decoder:      session.Decoder{Namespace: t.Namespace},
+		leeway:       int64(t.Leeway / time.Second),
+		maxLifetime:  int64(t.MaxLifetime / time.Second),
+		extractors:   slices.Clone(cfg.Extractors),
+		now:          cfg.Now,
+		log:          cfg.Logger,
+		hooks:        cfg.Hooks,
+		onError:      cfg.Hooks.ErrorHandler,
+		allowSigning: cfg.AllowSigningSessions,
+		skipIssuer:   cfg.Insecure.SkipIssuerCheck,
+		skipAudience: cfg.Insecure.SkipAudienceCheck,
+		realm:        cfg.Realm,
+	}
+	if err := a.policy.Validate(); err != nil {
+		return nil, configError("%v", err)
+	}
+	if len(a.extractors) == 0 {
+		a.extractors = []Extractor{FromAuthorizationHeader}
+	}
+	for _, x := range a.extractors {
+		if x == nil {
+			return nil, configError("nil extractor")
+		}
+	}
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.log == nil {
+		a.log = slog.New(slog.DiscardHandler)
+	}
+	if a.onError == nil {
+		realm := a.realm
+		a.onError = func(w http.ResponseWriter, _ *http.Request, err error) { WriteError(w, err, realm) }
+	}
+	if !cfg.Cache.Disabled {
+		size := cfg.Cache.Size
+		if size == 0 {
+			size = DefaultCacheSize
+		}
+		a.cache = newTokenCache(size)
+	}
+	a.guards = guards{onError: a.onError}
+	return a, nil
+}
+
+// Handler requires a valid token: a request without one is answered 401, a
+// request with an invalid one 401 (400 if malformed, 503 if no key set is
+// available); the rest reach next with the session in their context
+// ([session.FromContext], [session.TokenFromContext]). Use it with chi's
+// r.Use(a.Handler) or wrap any http.Handler.
+func (a *Authenticator) Handler(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.serve(w, r, next, false)
+	})
+}
+
+// Optional lets requests without a token through without a session; a token
+// that is present must still be valid (an invalid one is answered as by
+// Handler, never treated as anonymous).
+func (a *Authenticator) Optional(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		a.serve(w, r, next, true)
+	})
+}
+
+func (a *Authenticator) serve(w http.ResponseWriter, r *http.Request, next http.Handler, optional bool) {
+	raw, err := a.extract(r)
+	if err == nil && raw == "" && !optional {
+		err = &Error{Category: ErrNoToken, Cause: ErrNoToken, Description: "authentication required"}
+	}
+	if err == nil && raw != "" {
+		var tok *session.Token
+		if tok, err = a.Authenticate(r.Context(), raw); err == nil {
+			if a.hooks.OnAuthenticated != nil {
+				a.hooks.OnAuthenticated(r, tok)
+			}
+			next.ServeHTTP(w, r.WithContext(session.NewTokenContext(r.Context(), tok)))
+			return
+		}
+	}
+	if err != nil {
+		a.reject(w, r, err)
+		return
+	}
+	next.ServeHTTP(w, r) // optional, no token
+}
+
+func (a *Authenticator) reject(w http.ResponseWriter, r *http.Request, err error) {
+	ctx := r.Context()
+	if a.log.Enabled(ctx, slog.LevelDebug) {
+		var e *Error
+		desc := ""
+		if errors.As(err, &e) {
+			desc = e.Description
+		}
+		a.log.LogAttrs(ctx, slog.LevelDebug, "sessiongate: request rejected",
+			slog.String("reason", desc), slog.String("error", err.Error()),
+			slog.String("method", r.Method), slog.String("path", r.URL.Path))
+	}
+	if a.hooks.OnRejected != nil {
+		a.hooks.OnRejected(r, err)
+	}
+	a.onError(w, r, err)
+}
+
+// extract runs every extractor; more than one token is a 400.
+func (a *Authenticator) extract(r *http.Request) (string, error) {
+	found := ""
+	for _, x := range a.extractors {
+		tok, err := x(r)
+		if err != nil {
+			var e *Error
+			if !errors.As(err, &e) {
+				err = &Error{Category: ErrInvalidRequest, Cause: err, Description: "invalid request"}
+			}
+			return "", err
+		}
+		if tok == "" {
+			continue
+		}
+		if found != "" {
+			return "", requestError(ErrSeveralTokens, "token sent in more than one place")
+		}
+		found = tok
+	}
+	return found, nil
+}
+
+// Authenticate verifies a compact token and returns its decoded claims, for
+// uses outside an HTTP middleware chain (a WebSocket upgrade, a gRPC
+// interceptor). Errors are *Error values, as the middleware reports them.
+// The returned Token may be shared with other callers: treat it as
+// read-only.
+func (a *Authenticator) Authenticate(ctx context.Context, raw string) (*session.Token, error) {
+	now := a.now().Unix()
+	if a.cache != nil {
+		if e := a.cache.get(raw); e != nil {
+			key, err := a.keys.Key(ctx, e.kid, e.alg)
+			if err == nil && key == e.key {
+				if err := a.checkTime(&e.tok.Registered, now); err != nil {
+					a.cache.remove(e)
+					return nil, err
+				}
+				return e.tok, nil
+			}
+			// The key left the set (or the set is unusable): forget the
+			// token and judge it afresh.
+			a.cache.remove(e)
+		}
+	}
+	if hasSpace(raw) {
+		return nil, requestError(ErrMalformedHeader, "malformed Authorization header")
+	}
+	tok, key, p, err := a.verify(ctx, raw, now)
+	if err != nil {
+		return nil, err
+	}
+	if a.cache != nil {
+		a.cache.put(&cacheEntry{raw: raw, tok: tok, key: key, kid: p.KID, alg: p.Alg})
+	}
+	return tok, nil
+}
+
+// verify is the cold path: signature, then claims.
+func (a *Authenticator) verify(ctx context.Context, raw string, now int64) (*session.Token, *jwks.Key, *jws.Parsed, error) {
+	p, key, err := a.verifySignature(ctx, raw)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	tok := &session.Token{}
+	if err := a.decoder.DecodeInto(tok, p.Payload); err != nil {
+		return nil, nil, nil, tokenError(errors.Join(ErrClaims, err), "claims invalid")
+	}
+	tok.Raw = raw
+	if err := a.checkClaims(tok, key, now); err != nil {
+		return nil, nil, nil, err
+	}
+	return tok, key, p, nil
+}
+
+// verifySignature checks form and header, finds the key, and verifies the
+// signature with the pinned algorithm and key. The Wycheproof JWS vectors run
+// through exactly this function.
+func (a *Authenticator) verifySignature(ctx context.Context, raw string) (*jws.Parsed, *jwks.Key, error) {
+	p, err := a.policy.Parse(raw)
+	if err != nil {
+		return nil, nil, tokenError(err, jws.Reason(err))
+	}
+	key, err := a.keys.Key(ctx, p.KID, p.Alg)
+	if err != nil {
+		return nil, nil, keyError(err)
+	}
+	if !key.Fits(p.Alg) {
+		return nil, nil, tokenError(jwks.ErrAlgMismatch, "algorithm not allowed for key")
+	}
+	if err := jws.Verify(p.Alg, key.Public, p.SigningInput, p.Signature); err != nil {
+		return nil, nil, tokenError(err, jws.Reason(err))
+	}
+	return p, key, nil
+}
+
+// checkTime checks exp, nbf and iat against now (seconds) with leeway. It
+// runs on every request, cached or not.
+func (a *Authenticator) checkTime(r *session.Registered, now int64) error {
+	if !r.Has(session.ClaimExp) {
+		return tokenError(ErrMissingClaim, "missing exp claim")
+	}
+	if r.ExpiresAt <= 0 || now >= r.ExpiresAt+a.leeway {
+		return tokenError(ErrExpired, "token expired")
+	}
+	if r.Has(session.ClaimNbf) && now+a.leeway < r.NotBefore {
+		return tokenError(ErrNotYetValid, "token not yet valid")
+	}
+	if r.Has(session.ClaimIat) && r.IssuedAt > now+a.leeway {
+		return tokenError(ErrIssuedInFuture, "token issued in the future")
+	}
+	return nil
+}
+
+// checkClaims checks everything about the claims once, before a token is
+// cached.
+func (a *Authenticator) checkClaims(tok *session.Token, key *jwks.Key, now int64) error {
+	r := &tok.Registered
+	if err := a.checkTime(r, now); err != nil {
+		return err
+	}
+	start := now
+	if r.Has(session.ClaimIat) {
+		start = r.IssuedAt
+	}
+	if r.ExpiresAt-start > a.maxLifetime+a.leeway {
+		return tokenError(ErrLifetime, "token lifetime too long")
+	}
+	if !a.skipIssuer {
+		if !r.Has(session.ClaimIss) {
+			return tokenError(ErrMissingClaim, "missing iss claim")
+		}
+		if !slices.Contains(a.issuers, r.Issuer) {
+			return tokenError(ErrIssuer, "issuer not allowed")
+		}
+	}
+	if key.Issuer != "" && key.Issuer != r.Issuer {
+		return tokenError(ErrKeyIssuer, "issuer not allowed")
+	}
+	if !a.skipAudience {
+		if len(r.Audience) == 0 {
+			return tokenError(ErrMissingClaim, "missing aud claim")
+		}
+		ok := false
+		for _, aud := range a.audiences {
+			if r.Audience.Contains(aud) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			return tokenError(ErrAudience, "audience not allowed")
+		}
+	}
+	if tok.Kind == session.KindSigning && !a.allowSigning {
+		return tokenError(ErrKind, "token kind not accepted")
+	}
+	return nil
+}
+
+// keyError maps a key-lookup failure: an unavailable key set is a 503, the
+// rest are token errors.
+func keyError(err error) error {
+	var ue *jwks.UnavailableError
+	if errors.As(err, &ue) {
+		return &Error{Category: ErrUnavailable, Cause: err, Description: "key set unavailable", RetryAfter: ue.RetryAfter}
+	}
+	if errors.Is(err, jwks.ErrUnavailable) || errors.Is(err, jwks.ErrClosed) {
+		return &Error{Category: ErrUnavailable, Cause: err, Description: "key set unavailable", RetryAfter: 30 * time.Second}
+	}
+	if errors.Is(err, jwks.ErrAlgMismatch) {
+		return tokenError(errors.Join(ErrUnknownKey, err), "algorithm not allowed for key")
+	}
+	return tokenError(errors.Join(ErrUnknownKey, err), "unknown signing key")
+}
+
+// RequireRole is [RequireRole] answering with the authenticator's error
+// handler and realm.
+func (a *Authenticator) RequireRole(ids ...string) func(http.Handler) http.Handler {
+	return a.guards.RequireRole(ids...)
+}
+
+// RequireAnyRole is [RequireAnyRole] with the authenticator's error handler.
+func (a *Authenticator) RequireAnyRole(ids ...string) func(http.Handler) http.Handler {
+	return a.guards.RequireAnyRole(ids...)
+}
+
+// RequirePermission is [RequirePermission] with the authenticator's error
+// handler.
+func (a *Authenticator) RequirePermission(ids ...string) func(http.Handler) http.Handler {
+	return a.guards.RequirePermission(ids...)
+}
+
+// RequireAnyPermission is [RequireAnyPermission] with the authenticator's
+// error handler.
+func (a *Authenticator) RequireAnyPermission(ids ...string) func(http.Handler) http.Handler {
+	return a.guards.RequireAnyPermission(ids...)
+}
+
+// RequirePlan is [RequirePlan] with the authenticator's error handler.
+func (a *Authenticator) RequirePlan(plans ...session.Plan) func(http.Handler) http.Handler {
+	return a.guards.RequirePlan(plans...)
+}
+
+// RequireAnyPlan is [RequireAnyPlan] with the authenticator's error handler.
+func (a *Authenticator) RequireAnyPlan(plans ...session.Plan) func(http.Handler) http.Handler {
+	return a.guards.RequireAnyPlan(plans...)
+}
+
+// Require is [Require] with the authenticator's error handler.
+func (a *Authenticator) Require(ok func(*session.ActiveSession) bool) func(http.Handler) http.Handler {
+	return a.guards.Require(ok)
+}

@@ -1,0 +1,521 @@
+package middleware_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessiongate/sessiongate/jwks"
+	"github.com/sessiongate/sessiongate/jwks/jwkstest"
+	"github.com/sessiongate/sessiongate/middleware"
+	"github.com/sessiongate/sessiongate/session"
+)
+
+const realm = "test"
+
+// fixture is an identity provider from the test kit, a key set fetching from
+// it, and an authenticator in front of a handler that reports what it saw.
+type fixture struct {
+	idp   *jwkstest.Server
+	clock *jwkstest.Clock
+	keys  *jwks.Set
+	auth  *middleware.Authenticator
+}
+
+func newFixture(t *testing.T, edit func(*middleware.Config)) *fixture {
+	t.Helper()
+	f := &fixture{idp: jwkstest.NewServer(), clock: jwkstest.NewClock(time.Unix(1_764_000_000, 0))}
+	t.Cleanup(f.idp.Close)
+	f.idp.SetClock(f.clock)
+	keys, err := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.OIDCSource(f.idp.URL())}, Clock: f.clock})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = keys.Close() })
+	f.keys = keys
+	cfg := middleware.Config{
+		Keys:      keys,
+		Issuers:   []string{f.idp.URL()},
+		Audiences: []string{jwkstest.DefaultAudience},
+		Now:       f.clock.Now,
+		Realm:     realm,
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	f.auth, err = middleware.New(cfg)
+	require.NoError(t, err)
+	return f
+}
+
+// reportHandler answers 200 with what the handler learns from the context.
+var reportHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	out := map[string]any{}
+	if s, ok := session.FromContext(r.Context()); ok {
+		out["sub"] = s.Sub
+		out["organization_id"] = s.OrganizationID
+		out["permissions"] = len(s.Permissions)
+	}
+	if t, ok := session.TokenFromContext(r.Context()); ok {
+		out["raw_len"] = len(t.Raw)
+		out["iss"] = t.Registered.Issuer
+	}
+	if s, ok := session.SigningFromContext(r.Context()); ok {
+		out["document_id"] = s.DocumentID
+	}
+	_ = json.NewEncoder(w).Encode(out)
+})
+
+type response struct {
+	status    int
+	challenge string
+	body      map[string]any
+	header    http.Header
+}
+
+func (f *fixture) do(t *testing.T, h http.Handler, mutate func(*http.Request)) response {
+	t.Helper()
+	r := httptest.NewRequest("GET", "/x", nil)
+	if mutate != nil {
+		mutate(r)
+	}
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	res := response{status: rec.Code, challenge: rec.Header().Get("WWW-Authenticate"), header: rec.Header()}
+	require.NoError(t, json.Unmarshal(rec.Body.Bytes(), &res.body), "body %q", rec.Body.String())
+	return res
+}
+
+func bearer(token string) func(*http.Request) {
+	return func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+token) }
+}
+
+func fullSession() session.ActiveSession {
+	org := session.Organization{ID: "org-1", Name: "Analytical Engines"}
+	return session.ActiveSession{
+		Sub: "auth0|42", Email: "ada@example.com", EmailVerified: true,
+		ProfileID: "p-1", OrganizationID: "org-1",
+		Roles:       []session.Role{{ID: session.RoleOwner, Name: session.RoleOwner}},
+		Permissions: []session.Permission{{ID: session.PermOrgView, Name: session.PermOrgView}, {ID: session.PermTemplateMemberRead, Name: session.PermTemplateMemberRead}},
+		Plans:       []session.Plan{session.PlanOrgStandard},
+		Profile:     session.Profile{ID: "p-1", OrganizationID: "org-1", FirstName: "Ada", Organization: org},
+	}
+}
+
+func invalidToken(desc string) string {
+	return fmt.Sprintf(`Bearer realm=%q, error="invalid_token", error_description=%q`, realm, desc)
+}
+
+func TestValidToken(t *testing.T) {
+	f := newFixture(t, nil)
+	tok := f.idp.Token(fullSession())
+	res := f.do(t, f.auth.Handler(reportHandler), bearer(tok))
+	require.Equal(t, 200, res.status, res.body)
+	assert.Equal(t, map[string]any{"sub": "auth0|42", "organization_id": "org-1", "permissions": float64(2),
+		"raw_len": float64(len(tok)), "iss": f.idp.URL()}, res.body)
+}
+
+func TestNoToken(t *testing.T) {
+	f := newFixture(t, nil)
+	res := f.do(t, f.auth.Handler(reportHandler), nil)
+	assert.Equal(t, 401, res.status)
+	assert.Equal(t, `Bearer realm="test"`, res.challenge)
+	assert.Equal(t, "unauthorized", res.body["error"])
+
+	// Another scheme carries no bearer token.
+	res = f.do(t, f.auth.Handler(reportHandler), func(r *http.Request) { r.Header.Set("Authorization", "Basic dTpw") })
+	assert.Equal(t, 401, res.status)
+	assert.Equal(t, `Bearer realm="test"`, res.challenge)
+}
+
+// b64 is unpadded base64url.
+func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+func TestRejectedTokens(t *testing.T) {
+	f := newFixture(t, nil)
+	ec := f.idp.AddKey(jwkstest.ES256) // published, not the signer
+	iss := f.idp
+	now := f.clock.Now()
+	s := fullSession()
+	good := iss.Token(s)
+	parts := strings.Split(good, ".")
+	rsaPub := iss.SigningKey().Public().(*rsa.PublicKey)
+	der, err := x509.MarshalPKIXPublicKey(rsaPub)
+	require.NoError(t, err)
+	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
+	jwkBytes, err := json.Marshal(iss.SigningKey().JWK())
+	require.NoError(t, err)
+	hs := func(secret []byte) string { // HS256 with the public key as the shared secret
+		si := b64(`{"alg":"HS256","typ":"JWT"}`) + "." + parts[1]
+		mac := hmac.New(sha256.New, secret)
+		mac.Write([]byte(si))
+		return si + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
+	}
+	claims := func(extra string) string { // a payload with valid registered claims plus extra members
+		return fmt.Sprintf(`{"iss":%q,"aud":%q,"iat":%d,"exp":%d%s}`, iss.URL(), jwkstest.DefaultAudience, now.Unix(), now.Add(time.Hour).Unix(), extra)
+	}
+	signed := func(header, payload string) string { return iss.Sign([]byte(header), []byte(payload)) }
+	kidHeader := `{"alg":"RS256","kid":"` + iss.SigningKey().KID + `"`
+
+	tests := []struct {
+		name   string
+		token  string
+		status int    // default 401
+		desc   string // error_description
+	}{
+		// Form.
+		{"alg none, no signature", b64(`{"alg":"none"}`) + "." + parts[1] + ".", 0, "malformed token"},
+		{"alg none, signature kept", b64(`{"alg":"none"}`) + "." + parts[1] + "." + parts[2], 0, "algorithm not allowed"},
+		{"alg None", b64(`{"alg":"None"}`) + "." + parts[1] + "." + parts[2], 0, "algorithm not allowed"},
+		{"alg NONE", b64(`{"alg":"NONE"}`) + "." + parts[1] + "." + parts[2], 0, "algorithm not allowed"},
+		{"alg nOnE", b64(`{"alg":"nOnE"}`) + "." + parts[1] + "." + parts[2], 0, "algorithm not allowed"},
+		{"JWE, five parts", good + ".a.b", 0, "malformed token"},
+		{"four parts", good + ".a", 0, "malformed token"},
+		{"leading dot", "." + good, 0, "malformed token"},
+		{"trailing dot", good + ".", 0, "malformed token"},
+		{"flattened JSON serialization", `{"protected":"` + parts[0] + `","payload":"` + parts[1] + `","signature":"` + parts[2] + `"}`, 0, "malformed token"},
+		{"general JSON serialization", `{"payload":"` + parts[1] + `","signatures":[{"protected":"` + parts[0] + `","signature":"` + parts[2] + `"}]}`, 0, "malformed token"},
+		{"padded base64", parts[0] + "=." + parts[1] + "." + parts[2], 0, "malformed token"},
+		{"standard alphabet", strings.NewReplacer("-", "+", "_", "/").Replace(good) + "+/", 0, "malformed token"},
+		{"oversized", signed(`{"alg":"RS256"}`, claims(`,"pad":"`+strings.Repeat("x", 16<<10)+`"`)), 0, "token too large"},
+		// Header policy.
+		{"HS256 with RSA public key PEM", hs(pemBytes), 0, "algorithm not allowed"},
+		{"HS256 with RSA public key DER", hs(der), 0, "algorithm not allowed"},
+		{"HS256 with RSA public key JWK", hs(jwkBytes), 0, "algorithm not allowed"},
+		{"header alg HS256 over RS256 signature", b64(`{"alg":"HS256"}`) + "." + parts[1] + "." + parts[2], 0, "algorithm not allowed"},
+		{"header alg ES256 over RS256 signature", iss.Token(s, jwkstest.WithAlg("ES256")), 0, "algorithm not allowed for key"},
+		{"header alg PS256 over RS256 signature (the JWK says RS256)", iss.Token(s, jwkstest.WithAlg("PS256")), 0, "algorithm not allowed for key"},
+		{"header without alg", iss.Token(s, jwkstest.WithoutHeader("alg")), 0, "algorithm not allowed"},
+		{"kid of a key of another type", iss.Token(s, jwkstest.WithKID(ec)), 0, "algorithm not allowed for key"},
+		{"kid path traversal", iss.Token(s, jwkstest.WithKID("../../../../etc/passwd")), 0, "unknown signing key"},
+		{"kid SQL", iss.Token(s, jwkstest.WithKID("' OR 1=1 --")), 0, "unknown signing key"},
+		{"embedded jwk", iss.Token(s, jwkstest.WithHeader("jwk", iss.SigningKey().JWK())), 0, "header parameter not allowed"},
+		{"jku", iss.Token(s, jwkstest.WithHeader("jku", "https://evil.example/jwks.json")), 0, "header parameter not allowed"},
+		{"x5u", iss.Token(s, jwkstest.WithHeader("x5u", "https://evil.example/cert.pem")), 0, "header parameter not allowed"},
+		{"x5c", iss.Token(s, jwkstest.WithHeader("x5c", []string{base64.StdEncoding.EncodeToString(der)})), 0, "header parameter not allowed"},
+		{"crit unknown", iss.Token(s, jwkstest.WithHeader("crit", []string{"exp"})), 0, "header parameter not allowed"},
+		{"crit empty", iss.Token(s, jwkstest.WithHeader("crit", []string{})), 0, "header parameter not allowed"},
+		{"crit b64", iss.Token(s, jwkstest.WithHeader("crit", []string{"b64"}), jwkstest.WithHeader("b64", false)), 0, "header parameter not allowed"},
+		{"b64 false", iss.Token(s, jwkstest.WithHeader("b64", false)), 0, "header parameter not allowed"},
+		{"cty JWT nesting", iss.Token(s, jwkstest.WithHeader("cty", "JWT")), 0, "header parameter not allowed"},
+		{"duplicate alg in header", signed(`{"alg":"RS256","alg":"RS256"}`, claims("")), 0, "malformed token"},
+		// Signature.
+		{"tampered payload", parts[0] + "." + b64(claims(`,"https://verdocs.com/roles":["owner"]`)) + "." + parts[2], 0, "signature invalid"},
+		{"signature of another token", parts[0] + "." + parts[1] + "." + strings.Split(iss.Token(s, jwkstest.WithSubject("x")), ".")[2], 0, "signature invalid"},
+		{"ECDSA r=s=0", iss.Token(s, jwkstest.WithKey(ec), jwkstest.WithSignatureFunc(func([]byte) []byte { return make([]byte, 64) })), 0, "signature invalid"},
+		// Claims.
+		{"duplicate iss", signed(kidHeader+`}`, claims(`,"iss":"x"`)), 0, "claims invalid"},
+		{"duplicate sub", signed(kidHeader+`}`, claims(`,"sub":"a","sub":"b"`)), 0, "claims invalid"},
+		{"trailing data after claims", signed(kidHeader+`}`, claims("")+`{}`), 0, "claims invalid"},
+		{"invalid UTF-8 in claims", signed(kidHeader+`}`, claims(`,"sub":"`+"\xff"+`"`)), 0, "claims invalid"},
+		{"exp missing", iss.Token(s, jwkstest.WithoutClaims("exp")), 0, "missing exp claim"},
+		{"exp null", iss.Token(s, jwkstest.WithClaim("exp", nil)), 0, "missing exp claim"},
+		{"exp zero", iss.Token(s, jwkstest.WithClaim("exp", 0)), 0, "token expired"},
+		{"exp negative", iss.Token(s, jwkstest.WithClaim("exp", -1)), 0, "token expired"},
+		{"exp string", iss.Token(s, jwkstest.WithClaim("exp", fmt.Sprint(now.Add(time.Hour).Unix()))), 0, "claims invalid"},
+		{"exp 1e18", iss.Token(s, jwkstest.WithClaim("exp", 1e18)), 0, "claims invalid"},
+		{"exp far, no iat", iss.Token(s, jwkstest.WithoutClaims("iat"), jwkstest.WithExpiresIn(7*24*time.Hour)), 0, "token lifetime too long"},
+		{"expired", iss.Token(s, jwkstest.WithExpiresIn(-time.Minute)), 0, "token expired"},
+		{"lifetime too long", iss.Token(s, jwkstest.WithExpiresIn(25*time.Hour)), 0, "token lifetime too long"},
+		{"iat in the future", iss.Token(s, jwkstest.WithIssuedAt(now.Add(5*time.Minute))), 0, "token issued in the future"},
+		{"nbf in the future", iss.Token(s, jwkstest.WithNotBefore(now.Add(5*time.Minute))), 0, "token not yet valid"},
+		{"other audience", iss.Token(s, jwkstest.WithAudience("https://other.example")), 0, "audience not allowed"},
+		{"empty audience array", iss.Token(s, jwkstest.WithClaim("aud", []string{})), 0, "missing aud claim"},
+		{"no audience", iss.Token(s, jwkstest.WithoutClaims("aud")), 0, "missing aud claim"},
+		{"issuer with trailing slash", iss.Token(s, jwkstest.WithIssuer(iss.URL()+"/")), 0, "issuer not allowed"},
+		{"other issuer", iss.Token(s, jwkstest.WithIssuer("https://evil.example")), 0, "issuer not allowed"},
+		{"no issuer", iss.Token(s, jwkstest.WithoutClaims("iss")), 0, "missing iss claim"},
+		{"signing session", iss.SigningToken(session.SigningSession{DocumentID: "d", ProfileID: "p"}), 0, "token kind not accepted"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := f.do(t, f.auth.Handler(reportHandler), bearer(tt.token))
+			status := tt.status
+			if status == 0 {
+				status = 401
+			}
+			assert.Equal(t, status, res.status)
+			assert.Equal(t, invalidToken(tt.desc), res.challenge)
+			assert.Equal(t, map[string]any{"error": "invalid_token", "error_description": tt.desc}, res.body)
+		})
+	}
+}
+
+func TestAcceptedEdgeCases(t *testing.T) {
+	f := newFixture(t, nil)
+	iss := f.idp
+	now := f.clock.Now()
+	s := fullSession()
+	tests := []struct {
+		name  string
+		token string
+	}{
+		{"expired within leeway", iss.Token(s, jwkstest.WithExpiresAt(now.Add(-10*time.Second)))},
+		{"nbf within leeway", iss.Token(s, jwkstest.WithNotBefore(now.Add(10*time.Second)))},
+		{"iat within leeway", iss.Token(s, jwkstest.WithIssuedAt(now.Add(10*time.Second)))},
+		{"audience array with ours", iss.Token(s, jwkstest.WithAudience("https://other.example", jwkstest.DefaultAudience))},
+		{"permissions as objects", iss.Token(s, jwkstest.WithIDNameObjects())},
+		{"plain claim names", iss.Token(s, jwkstest.WithNamespace(""))},
+		{"ES256 key", iss.Token(s, jwkstest.WithKey(iss.AddKey(jwkstest.ES256)))},
+		{"EdDSA key", iss.Token(s, jwkstest.WithKey(iss.AddKey(jwkstest.EdDSA)))},
+		{"PS256 key", iss.Token(s, jwkstest.WithKey(iss.AddKey(jwkstest.PS256)))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := f.do(t, f.auth.Handler(reportHandler), bearer(tt.token))
+			assert.Equal(t, 200, res.status, res.body)
+			assert.Equal(t, "auth0|42", res.body["sub"])
+		})
+	}
+}
+
+func TestInvalidRequests(t *testing.T) {
+	f := newFixture(t, func(c *middleware.Config) {
+		c.Extractors = []middleware.Extractor{middleware.FromAuthorizationHeader, middleware.FromCookie("token")}
+	})
+	tok := f.idp.Token(fullSession())
+	tests := []struct {
+		name   string
+		mutate func(*http.Request)
+		desc   string
+	}{
+		{"two Authorization headers", func(r *http.Request) {
+			r.Header["Authorization"] = []string{"Bearer " + tok, "Bearer " + tok}
+		}, "several Authorization headers"},
+		{"header and cookie", func(r *http.Request) {
+			r.Header.Set("Authorization", "Bearer "+tok)
+			r.AddCookie(&http.Cookie{Name: "token", Value: tok})
+		}, "token sent in more than one place"},
+		{"space inside token", func(r *http.Request) { r.Header.Set("Authorization", "Bearer "+tok[:10]+" "+tok[10:]) }, "malformed Authorization header"},
+		{"CR/LF inside token", func(r *http.Request) { r.Header["Authorization"] = []string{"Bearer " + tok[:10] + "\r\n" + tok[10:]} }, "malformed Authorization header"},
+		{"bearer without token", func(r *http.Request) { r.Header.Set("Authorization", "Bearer") }, "malformed Authorization header"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := f.do(t, f.auth.Handler(reportHandler), tt.mutate)
+			assert.Equal(t, 400, res.status)
+			assert.Equal(t, fmt.Sprintf(`Bearer realm="test", error="invalid_request", error_description=%q`, tt.desc), res.challenge)
+			assert.Equal(t, "invalid_request", res.body["error"])
+		})
+	}
+	// The cookie alone works.
+	res := f.do(t, f.auth.Handler(reportHandler), func(r *http.Request) { r.AddCookie(&http.Cookie{Name: "token", Value: tok}) })
+	assert.Equal(t, 200, res.status)
+}
+
+func TestOptional(t *testing.T) {
+	f := newFixture(t, nil)
+	h := f.auth.Optional(reportHandler)
+	res := f.do(t, h, nil)
+	assert.Equal(t, 200, res.status)
+	assert.Empty(t, res.body)
+
+	res = f.do(t, h, bearer(f.idp.Token(fullSession())))
+	assert.Equal(t, 200, res.status)
+	assert.Equal(t, "auth0|42", res.body["sub"])
+
+	// A token that is present but invalid is never treated as anonymous.
+	res = f.do(t, h, bearer(f.idp.Token(fullSession(), jwkstest.WithExpiresIn(-time.Hour))))
+	assert.Equal(t, 401, res.status)
+	assert.Equal(t, invalidToken("token expired"), res.challenge)
+	res = f.do(t, h, func(r *http.Request) { r.Header.Set("Authorization", "Bearer") })
+	assert.Equal(t, 400, res.status)
+}
+
+func TestKeySetUnavailable(t *testing.T) {
+	f := newFixture(t, nil)
+	f.idp.SetJWKSFault(jwkstest.Fault{Status: 500})
+	res := f.do(t, f.auth.Handler(reportHandler), bearer(f.idp.Token(fullSession())))
+	assert.Equal(t, 503, res.status)
+	assert.Empty(t, res.challenge)
+	assert.NotEmpty(t, res.header.Get("Retry-After"))
+	assert.Equal(t, map[string]any{"error": "temporarily_unavailable", "error_description": "key set unavailable"}, res.body)
+
+	// Recovery: once the provider answers, the same token passes.
+	f.idp.ClearFaults()
+	require.Eventually(t, func() bool {
+		f.clock.Advance(10 * time.Second) // let the set's backoff retry
+		return f.do(t, f.auth.Handler(reportHandler), bearer(f.idp.Token(fullSession()))).status == 200
+	}, 5*time.Second, 10*time.Millisecond)
+}
+
+func TestSigningSessionsWhenAllowed(t *testing.T) {
+	f := newFixture(t, func(c *middleware.Config) { c.AllowSigningSessions = true })
+	tok := f.idp.SigningToken(session.SigningSession{DocumentID: "doc-1", ProfileID: "p"})
+	res := f.do(t, f.auth.Handler(reportHandler), bearer(tok))
+	assert.Equal(t, 200, res.status)
+	assert.Equal(t, "doc-1", res.body["document_id"])
+	// A guard that needs an active session refuses it with 403.
+	res = f.do(t, f.auth.Handler(f.auth.RequireRole(session.RoleOwner)(reportHandler)), bearer(tok))
+	assert.Equal(t, 403, res.status)
+}
+
+func TestTypRequired(t *testing.T) {
+	f := newFixture(t, func(c *middleware.Config) { c.Token.Typ = "at+jwt" })
+	s := fullSession()
+	for typ, status := range map[string]int{"at+jwt": 200, "application/AT+JWT": 200, "JWT": 401} {
+		res := f.do(t, f.auth.Handler(reportHandler), bearer(f.idp.Token(s, jwkstest.WithTyp(typ))))
+		assert.Equal(t, status, res.status, typ)
+	}
+}
+
+func TestCache(t *testing.T) {
+	f := newFixture(t, nil)
+	tok := f.idp.Token(fullSession(), jwkstest.WithExpiresIn(time.Minute))
+	ctx := context.Background()
+	first, err := f.auth.Authenticate(ctx, tok)
+	require.NoError(t, err)
+	second, err := f.auth.Authenticate(ctx, tok)
+	require.NoError(t, err)
+	assert.Same(t, first, second, "a repeated token is served from the cache")
+
+	// exp is checked on every hit.
+	f.clock.Advance(2 * time.Minute)
+	_, err = f.auth.Authenticate(ctx, tok)
+	assert.ErrorIs(t, err, middleware.ErrExpired)
+	assert.ErrorIs(t, err, middleware.ErrInvalidToken)
+}
+
+func TestCacheDropsTokensOfRemovedKeys(t *testing.T) {
+	f := newFixture(t, nil)
+	ctx := context.Background()
+	oldKID := f.idp.SigningKey().KID
+	tok := f.idp.Token(fullSession())
+	first, err := f.auth.Authenticate(ctx, tok)
+	require.NoError(t, err)
+	again, err := f.auth.Authenticate(ctx, tok)
+	require.NoError(t, err)
+	require.Same(t, first, again)
+
+	// The provider rotates and retires the old key; a token with the new kid
+	// makes the set refetch, and the cached token stops working at once.
+	f.idp.Rotate(jwkstest.ES256)
+	require.True(t, f.idp.RemoveKey(oldKID))
+	_, err = f.auth.Authenticate(ctx, f.idp.Token(fullSession()))
+	require.NoError(t, err)
+	_, err = f.auth.Authenticate(ctx, tok)
+	assert.ErrorIs(t, err, middleware.ErrUnknownKey)
+	assert.ErrorIs(t, err, jwks.ErrKeyNotFound)
+}
+
+func TestCacheDisabled(t *testing.T) {
+	f := newFixture(t, func(c *middleware.Config) { c.Cache.Disabled = true })
+	tok := f.idp.Token(fullSession())
+	a, err := f.auth.Authenticate(context.Background(), tok)
+	require.NoError(t, err)
+	b, err := f.auth.Authenticate(context.Background(), tok)
+	require.NoError(t, err)
+	assert.NotSame(t, a, b)
+	assert.Equal(t, a, b)
+}
+
+func TestKeysBoundToTheirIssuer(t *testing.T) {
+	a, b := jwkstest.NewServer(), jwkstest.NewServer()
+	t.Cleanup(a.Close)
+	t.Cleanup(b.Close)
+	keys, err := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.OIDCSource(a.URL()), jwks.OIDCSource(b.URL())}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = keys.Close() })
+	auth, err := middleware.New(middleware.Config{Keys: keys, Issuers: []string{a.URL(), b.URL()}, Audiences: []string{jwkstest.DefaultAudience}})
+	require.NoError(t, err)
+	ctx := context.Background()
+	_, err = auth.Authenticate(ctx, a.Token(fullSession()))
+	require.NoError(t, err)
+	_, err = auth.Authenticate(ctx, b.Token(fullSession()))
+	require.NoError(t, err)
+	// A's key signing a token that claims to come from B.
+	_, err = auth.Authenticate(ctx, a.Token(fullSession(), jwkstest.WithIssuer(b.URL())))
+	assert.ErrorIs(t, err, middleware.ErrKeyIssuer)
+}
+
+func TestHooksAndLogging(t *testing.T) {
+	var logs bytes.Buffer
+	var authenticated, rejected atomic.Int32
+	var lastErr atomic.Value
+	f := newFixture(t, func(c *middleware.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		c.Hooks.OnAuthenticated = func(*http.Request, *session.Token) { authenticated.Add(1) }
+		c.Hooks.OnRejected = func(_ *http.Request, err error) { rejected.Add(1); lastErr.Store(err) }
+	})
+	h := f.auth.Handler(reportHandler)
+	f.do(t, h, bearer(f.idp.Token(fullSession())))
+	expired := f.idp.Token(fullSession(), jwkstest.WithExpiresIn(-time.Hour))
+	f.do(t, h, bearer(expired))
+	f.do(t, h, nil)
+	assert.Equal(t, int32(1), authenticated.Load())
+	assert.Equal(t, int32(2), rejected.Load())
+	assert.ErrorIs(t, lastErr.Load().(error), middleware.ErrNoToken)
+	assert.Contains(t, logs.String(), "reason=\"token expired\"")
+	assert.NotContains(t, logs.String(), expired, "the token never reaches the log")
+	assert.NotContains(t, logs.String(), strings.Split(expired, ".")[2])
+}
+
+func TestCustomErrorHandler(t *testing.T) {
+	f := newFixture(t, func(c *middleware.Config) {
+		c.Hooks.ErrorHandler = func(w http.ResponseWriter, _ *http.Request, err error) {
+			var e *middleware.Error
+			require.True(t, errors.As(err, &e))
+			w.WriteHeader(e.Status())
+			_, _ = fmt.Fprintf(w, `{"custom":%q}`, e.Description)
+		}
+	})
+	res := f.do(t, f.auth.Handler(reportHandler), bearer(f.idp.Token(fullSession(), jwkstest.WithExpiresIn(-time.Hour))))
+	assert.Equal(t, 401, res.status)
+	assert.Equal(t, map[string]any{"custom": "token expired"}, res.body)
+	res = f.do(t, f.auth.Handler(f.auth.RequirePlan(session.PlanEnvEssential)(reportHandler)), bearer(f.idp.Token(fullSession())))
+	assert.Equal(t, 403, res.status)
+	assert.Equal(t, map[string]any{"custom": "insufficient scope"}, res.body)
+}
+
+func TestNewRejectsBadConfig(t *testing.T) {
+	keys, err := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.URLSource("https://idp.example/jwks.json")}})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = keys.Close() })
+	ok := middleware.Config{Keys: keys, Issuers: []string{"https://idp.example/"}, Audiences: []string{"api"}}
+	tests := []struct {
+		name string
+		edit func(*middleware.Config)
+	}{
+		{"no keys", func(c *middleware.Config) { c.Keys = nil }},
+		{"no issuers", func(c *middleware.Config) { c.Issuers = nil }},
+		{"empty issuer", func(c *middleware.Config) { c.Issuers = []string{""} }},
+		{"no audiences", func(c *middleware.Config) { c.Audiences = nil }},
+		{"none", func(c *middleware.Config) { c.Algorithms = []string{"none"} }},
+		{"HS256", func(c *middleware.Config) { c.Algorithms = []string{"RS256", "HS256"} }},
+		{"huge leeway", func(c *middleware.Config) { c.Token.Leeway = time.Hour }},
+		{"negative lifetime", func(c *middleware.Config) { c.Token.MaxLifetime = -1 }},
+		{"negative cache", func(c *middleware.Config) { c.Cache.Size = -1 }},
+		{"nil extractor", func(c *middleware.Config) { c.Extractors = []middleware.Extractor{nil} }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := ok
+			tt.edit(&cfg)
+			_, err := middleware.New(cfg)
+			assert.ErrorIs(t, err, middleware.ErrConfig)
+		})
+	}
+	_, err = middleware.New(ok)
+	assert.NoError(t, err)
+	skip := ok
+	skip.Issuers, skip.Audiences = nil, nil
+	skip.Insecure = middleware.InsecureOptions{SkipIssuerCheck: true, SkipAudienceCheck: true}
+	_, err = middleware.New(skip)
+	assert.NoError(t, err)
+}

@@ -1,0 +1,213 @@
+package middleware_test
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"math/big"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/sessiongate/sessiongate/jwks"
+	"github.com/sessiongate/sessiongate/jwks/jwkstest"
+	"github.com/sessiongate/sessiongate/middleware"
+	"github.com/sessiongate/sessiongate/session"
+)
+
+// Benchmarks of a full request through Authenticator.Handler, per algorithm,
+// beside the floor (SHA-256 and the public-key verification of the same
+// token with crypto/*) and a handler without authentication. Compare them in
+// one run:
+//
+//	go test -run='^$' -bench='Floor|Cold|Warm|NoAuth' -benchmem -count=10 ./middleware
+
+// benchAlgs are the algorithms the issue asks figures for.
+var benchAlgs = []string{jwkstest.RS256, jwkstest.ES256, jwkstest.EdDSA}
+
+// benchSession is a realistic Verdocs session: roles, 10 permissions, plans,
+// a profile with its organization (about 1.3 KB of claims).
+func benchSession() session.ActiveSession {
+	s := fullSession()
+	s.Permissions = nil
+	for _, p := range []string{session.PermOrgView, session.PermMemberView, session.PermOrgUpdate, session.PermMemberAdd,
+		session.PermMemberRemove, session.PermTemplateCreatorCreatePersonal, session.PermTemplateMemberRead,
+		session.PermTemplateMemberWrite, session.PermRFormAccess, session.PermRCommonAccess} {
+		s.Permissions = append(s.Permissions, session.Permission{ID: p, Name: p})
+	}
+	phone, tz := "+44 20 7946 0000", "Europe/London"
+	s.Profile.LastName, s.Profile.Email, s.Profile.UserID, s.Profile.Current = "Lovelace", s.Email, s.Sub, true
+	s.Profile.Organization.Phone, s.Profile.Organization.Timezone = &phone, &tz
+	return s
+}
+
+type benchFixture struct {
+	token   string
+	pub     crypto.PublicKey
+	alg     string
+	cold    http.Handler
+	warm    http.Handler
+	noAuth  http.Handler
+	request *http.Request
+}
+
+// sink is the handler behind every case, as small as a real one gets: it
+// reads the session, if any, and writes a short JSON answer.
+var sink = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	if s, ok := session.FromContext(r.Context()); ok && s.Sub == "" {
+		w.WriteHeader(500)
+		return
+	}
+	w.Header()["Content-Type"] = jsonContentType
+	_, _ = w.Write(okBody)
+})
+
+var (
+	jsonContentType = []string{"application/json"}
+	okBody          = []byte(`{"ok":true}` + "\n")
+)
+
+// router puts h behind a chi router, as in the example server: every case
+// runs the same routing and handler.
+func router(mw func(http.Handler) http.Handler) http.Handler {
+	r := chi.NewRouter()
+	if mw != nil {
+		r.Use(mw)
+	}
+	r.Get("/me", sink)
+	return r
+}
+
+// discard is a ResponseWriter that keeps nothing, so the benchmarks measure
+// the middleware rather than a recorder.
+type discard struct{ h http.Header }
+
+func (d *discard) Header() http.Header       { return d.h }
+func (*discard) Write(b []byte) (int, error) { return len(b), nil }
+func (*discard) WriteHeader(int)             {}
+
+func newBenchFixture(b *testing.B, alg string) *benchFixture {
+	b.Helper()
+	idp := jwkstest.New("https://auth.example.test/")
+	b.Cleanup(idp.Close)
+	kid := idp.Rotate(alg)
+	keys, err := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.StaticSource(idp.JWKS())}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = keys.Close() })
+	mk := func(cache bool) http.Handler {
+		a, err := middleware.New(middleware.Config{Keys: keys, Issuers: []string{idp.URL()},
+			Audiences: []string{jwkstest.DefaultAudience}, Cache: middleware.CacheConfig{Disabled: !cache}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return router(a.Handler)
+	}
+	k, _ := idp.Key(kid)
+	f := &benchFixture{token: idp.Token(benchSession()), pub: k.Public(), alg: alg,
+		cold: mk(false), warm: mk(true), noAuth: router(nil)}
+	f.request = httptest.NewRequest("GET", "/me", nil)
+	f.request.Header.Set("Authorization", "Bearer "+f.token)
+	// Check once that the token passes, so no case measures a rejection.
+	rec := httptest.NewRecorder()
+	f.cold.ServeHTTP(rec, f.request)
+	if rec.Code != 200 {
+		b.Fatalf("token rejected: %d %s", rec.Code, rec.Body)
+	}
+	return f
+}
+
+func (f *benchFixture) serve(b *testing.B, h http.Handler) {
+	w := &discard{h: http.Header{}}
+	b.ReportAllocs()
+	for b.Loop() {
+		h.ServeHTTP(w, f.request)
+	}
+}
+
+// BenchmarkFloor is the physical floor: hash the signing input and verify
+// the signature with crypto/*, nothing else (the signature is decoded
+// beforehand).
+func BenchmarkFloor(b *testing.B) {
+	for _, alg := range benchAlgs {
+		b.Run(alg, func(b *testing.B) {
+			f := newBenchFixture(b, alg)
+			i := strings.LastIndexByte(f.token, '.')
+			input, sig := f.token[:i], mustB64(b, f.token[i+1:])
+			verify := floorVerifier(b, alg, f.pub, sig)
+			if !verify(input) {
+				b.Fatal("floor verification failed")
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if !verify(input) {
+					b.Fatal("verification failed")
+				}
+			}
+		})
+	}
+}
+
+func floorVerifier(b *testing.B, alg string, pub crypto.PublicKey, sig []byte) func(string) bool {
+	switch alg {
+	case jwkstest.RS256:
+		return func(input string) bool {
+			h := sha256.Sum256([]byte(input))
+			return rsa.VerifyPKCS1v15(pub.(*rsa.PublicKey), crypto.SHA256, h[:], sig) == nil
+		}
+	case jwkstest.ES256:
+		r, s := new(big.Int).SetBytes(sig[:32]), new(big.Int).SetBytes(sig[32:])
+		return func(input string) bool {
+			h := sha256.Sum256([]byte(input))
+			return ecdsa.Verify(pub.(*ecdsa.PublicKey), h[:], r, s)
+		}
+	case jwkstest.EdDSA:
+		return func(input string) bool { return ed25519.Verify(pub.(ed25519.PublicKey), []byte(input), sig) }
+	}
+	b.Fatalf("no floor for %s", alg)
+	return nil
+}
+
+func mustB64(b *testing.B, s string) []byte {
+	out, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return out
+}
+
+// BenchmarkCold is a full request through Handler with the token cache off:
+// every request parses, verifies and decodes.
+func BenchmarkCold(b *testing.B) {
+	for _, alg := range benchAlgs {
+		b.Run(alg, func(b *testing.B) {
+			f := newBenchFixture(b, alg)
+			f.serve(b, f.cold)
+		})
+	}
+}
+
+// BenchmarkWarm is a full request through Handler with the token cache on
+// (the token was seen before).
+func BenchmarkWarm(b *testing.B) {
+	for _, alg := range benchAlgs {
+		b.Run(alg, func(b *testing.B) {
+			f := newBenchFixture(b, alg)
+			f.serve(b, f.warm)
+		})
+	}
+}
+
+// BenchmarkNoAuth is the same request through the same router and handler
+// without authentication: the baseline for the warm path.
+func BenchmarkNoAuth(b *testing.B) {
+	f := newBenchFixture(b, jwkstest.RS256)
+	f.serve(b, f.noAuth)
+}

@@ -1,0 +1,60 @@
+// Package middleware authenticates HTTP requests with bearer JWTs and guards
+// routes by role, permission and plan.
+//
+// An [Authenticator] wraps any net/http handler or chi router. For each
+// request it extracts the token, checks its form and header before any
+// cryptography, looks the key up in a key set (usually a [jwks.Set]),
+// verifies the signature with the algorithm and key pinned by the
+// configuration, validates the claims, decodes them once into a
+// [session.ActiveSession], and stores the result in the request context
+// ([session.FromContext]). Every refusal is answered in one place
+// ([WriteError], or [Hooks.ErrorHandler]) following RFC 6750:
+//
+//   - no token: 401 with "WWW-Authenticate: Bearer realm=…" and no error code;
+//   - a rejected token: 401 error="invalid_token" with a short, safe
+//     error_description ("token expired", "signature invalid" …);
+//   - a malformed request (several Authorization headers, a token in two
+//     places): 400 error="invalid_request";
+//   - no usable key set (the identity provider has been unreachable too
+//     long): 503 with Retry-After, not 401;
+//   - a guard refusing the session: 403 error="insufficient_scope" with
+//     scope naming what was required.
+//
+// The JSON body is {"error": …, "error_description": …}. Every reason is an
+// error value: errors.Is(err, ErrExpired), errors.Is(err, ErrInvalidToken) ….
+//
+// # What is checked, in order
+//
+//  1. Extraction: Authorization: Bearer (scheme case-insensitive), plus any
+//     configured cookie, query parameter or custom extractor; a token in two
+//     places, several Authorization headers or a broken header → 400.
+//  2. Size ≤ Token.MaxSize (16 KiB), then strict compact form: three
+//     non-empty unpadded base64url segments with canonical trailing bits; no
+//     white space, no JSON serialization, no JWE.
+//  3. Header: strict JSON (no duplicate names, valid UTF-8, no trailing
+//     data); alg in the allow-list (asymmetric only); kid a bounded string;
+//     crit, b64, cty, jku, jwk, x5u, x5c, zip, enc refused; typ if configured.
+//  4. Key: looked up by kid and alg in the key set; the key's own alg, type
+//     and curve must fit the header's alg. No key, URL or algorithm is ever
+//     taken from the token.
+//  5. Signature, with crypto/* and the pinned algorithm.
+//  6. Claims, decoded once: strict JSON; exp required, a number, not past;
+//     nbf and iat honoured (iat in the future refused); exp − iat within
+//     Token.MaxLifetime; iss exactly one of Issuers (and the key's issuer
+//     when its source names one); aud containing one of Audiences; a
+//     signing-session token only with AllowSigningSessions.
+//
+// # Verified-token cache
+//
+// A token that passed is remembered (bounded, on by default), so a repeated
+// token costs a map lookup. On every hit exp and nbf are checked again and
+// the key is looked up again: when it has left the key set the entry is
+// dropped and the token judged afresh.
+//
+// # Guards
+//
+// [RequireRole], [RequirePermission], [RequirePlan], their Any forms and
+// [Require] are func(http.Handler) http.Handler. They read only the context,
+// so they work behind any authenticator that stores a session with
+// [session.NewContext].
+package middleware
