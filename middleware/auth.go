@@ -247,7 +247,8 @@ func (a *Authenticator) Authenticate(ctx context.Context, raw string) (*session.
 	if hasSpace(raw) {
 		return nil, requestError(ErrMalformedHeader, "malformed Authorization header")
 	}
-	tok, key, p, err := a.verify(ctx, raw, now)
+	var p jws.Parsed
+	tok, key, err := a.verify(ctx, raw, &p, now)
 	if err != nil {
 		return nil, err
 	}
@@ -257,42 +258,55 @@ func (a *Authenticator) Authenticate(ctx context.Context, raw string) (*session.
 	return tok, nil
 }
 
-// verify is the cold path: signature, then claims.
-func (a *Authenticator) verify(ctx context.Context, raw string, now int64) (*session.Token, *jwks.Key, *jws.Parsed, error) {
-	p, key, err := a.verifySignature(ctx, raw)
-	if err != nil {
-		return nil, nil, nil, err
+// verify is the cold path. Everything about the token's form is checked
+// before any cryptography: the compact form and header (jws), then the
+// payload, decoded once into the session by the strict decoder (JSON object,
+// UTF-8, no duplicate names, no trailing data, claim types). Then the key
+// and the signature; then the claims' values.
+func (a *Authenticator) verify(ctx context.Context, raw string, p *jws.Parsed, now int64) (*session.Token, *jwks.Key, error) {
+	if err := a.policy.ParseInto(raw, p); err != nil {
+		return nil, nil, tokenError(err, jws.Reason(err))
 	}
 	tok := &session.Token{}
 	if err := a.decoder.DecodeInto(tok, p.Payload); err != nil {
-		return nil, nil, nil, tokenError(errors.Join(ErrClaims, err), "claims invalid")
+		return nil, nil, tokenError(errors.Join(ErrClaims, err), "claims invalid")
+	}
+	key, err := a.checkSignature(ctx, p)
+	if err != nil {
+		return nil, nil, err
 	}
 	tok.Raw = raw
 	if err := a.checkClaims(tok, key, now); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	return tok, key, p, nil
+	return tok, key, nil
 }
 
-// verifySignature checks form and header, finds the key, and verifies the
-// signature with the pinned algorithm and key. The Wycheproof JWS vectors run
-// through exactly this function.
-func (a *Authenticator) verifySignature(ctx context.Context, raw string) (*jws.Parsed, *jwks.Key, error) {
-	p, err := a.policy.Parse(raw)
-	if err != nil {
-		return nil, nil, tokenError(err, jws.Reason(err))
-	}
+// checkSignature finds the key for the header's kid and alg and verifies the
+// signature with that alg and key, both pinned by the configuration.
+func (a *Authenticator) checkSignature(ctx context.Context, p *jws.Parsed) (*jwks.Key, error) {
 	key, err := a.keys.Key(ctx, p.KID, p.Alg)
 	if err != nil {
-		return nil, nil, keyError(err)
+		return nil, keyError(err)
 	}
 	if !key.Fits(p.Alg) {
-		return nil, nil, tokenError(jwks.ErrAlgMismatch, "algorithm not allowed for key")
+		return nil, tokenError(jwks.ErrAlgMismatch, "algorithm not allowed for key")
 	}
 	if err := jws.Verify(p.Alg, key.Public, p.SigningInput, p.Signature); err != nil {
-		return nil, nil, tokenError(err, jws.Reason(err))
+		return nil, tokenError(err, jws.Reason(err))
 	}
-	return p, key, nil
+	return key, nil
+}
+
+// verifySignature is the signature layer alone (form, header, key,
+// signature), with no claims: the Wycheproof JWS vectors, whose payloads are
+// not JWT claims, run through it.
+func (a *Authenticator) verifySignature(ctx context.Context, raw string) (*jwks.Key, error) {
+	var p jws.Parsed
+	if err := a.policy.ParseInto(raw, &p); err != nil {
+		return nil, tokenError(err, jws.Reason(err))
+	}
+	return a.checkSignature(ctx, &p)
 }
 
 // checkTime checks exp, nbf and iat against now (seconds) with leeway. It
