@@ -1,0 +1,156 @@
+package middleware_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sessiongate/sessiongate/jwks"
+	"github.com/sessiongate/sessiongate/jwks/jwkstest"
+	"github.com/sessiongate/sessiongate/middleware"
+	"github.com/sessiongate/sessiongate/session"
+)
+
+// FuzzExtract feeds arbitrary Authorization and Cookie headers to the
+// extractors. Invariants: no panic; a token is returned only without error;
+// every error is a 400 (ErrInvalidRequest); a returned header token is what
+// followed "Bearer " and the spaces after it.
+func FuzzExtract(f *testing.F) {
+	for _, s := range []struct{ auth, cookie string }{
+		{"Bearer eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln", ""},
+		{"bearer    a.b.c", "token=a.b.c"},
+		{"Basic dXNlcjpwYXNz", ""},
+		{"Bearer", "token=x; token=y"},
+		{"Bearer\ta.b.c", "other=1; token="},
+		{"Bearertoken", "token=\"quoted\""},
+		{"Bearer a b", "token=a.b.c; Path=/"},
+		{"", "token=" + strings.Repeat("A", 100)},
+	} {
+		f.Add(s.auth, s.cookie)
+	}
+	cookie := middleware.FromCookie("token")
+	f.Fuzz(func(t *testing.T, auth, cookieHeader string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header["Authorization"] = []string{auth}
+		r.Header["Cookie"] = []string{cookieHeader}
+		for name, x := range map[string]middleware.Extractor{"header": middleware.FromAuthorizationHeader, "cookie": cookie} {
+			tok, err := x(r)
+			if err != nil {
+				if tok != "" {
+					t.Fatalf("%s: token %q returned with error %v", name, tok, err)
+				}
+				if !errors.Is(err, middleware.ErrInvalidRequest) {
+					t.Fatalf("%s: error %v is not an invalid request", name, err)
+				}
+				var e *middleware.Error
+				if !errors.As(err, &e) || e.Status() != http.StatusBadRequest {
+					t.Fatalf("%s: error %v is not a 400", name, err)
+				}
+				continue
+			}
+			if name == "header" && tok != "" {
+				if len(auth) < 7 || !strings.EqualFold(auth[:6], "bearer") || strings.TrimLeft(auth[6:], " ") != tok {
+					t.Fatalf("header %q gave token %q", auth, tok)
+				}
+			}
+		}
+	})
+}
+
+// fuzzIssuer is the fixed key set of FuzzAuthenticate: one issuer with an
+// RS256, an ES256 and an EdDSA key, served statically.
+type fuzzIssuer struct {
+	idp  *jwkstest.Issuer
+	auth *middleware.Authenticator
+	now  time.Time
+}
+
+func newFuzzIssuer(tb testing.TB) *fuzzIssuer {
+	clock := jwkstest.NewClock(time.Unix(1_764_000_000, 0))
+	idp := jwkstest.New("https://auth.example.test/")
+	tb.Cleanup(idp.Close)
+	idp.SetClock(clock)
+	idp.AddKey(jwkstest.ES256)
+	idp.AddKey(jwkstest.EdDSA)
+	keys, err := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.StaticSource(idp.JWKS())}, Clock: clock})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = keys.Close() })
+	auth, err := middleware.New(middleware.Config{Keys: keys, Issuers: []string{idp.URL()},
+		Audiences: []string{jwkstest.DefaultAudience}, Now: clock.Now})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &fuzzIssuer{idp: idp, auth: auth, now: clock.Now()}
+}
+
+// FuzzAuthenticate drives the full request path with a fixed key set.
+// Invariants: no panic; every answer is 200, 400 or 401 (never 5xx: the set
+// is static); a 200 carries a token that re-validates, whose signature
+// segment verifies under a key of the set, and which is one of the tokens
+// the issuer minted (the fuzzer cannot forge a signature); every refusal
+// has the RFC 6750 challenge and a JSON body.
+func FuzzAuthenticate(f *testing.F) {
+	fi := newFuzzIssuer(f)
+	s := fullSession()
+	minted := map[string]bool{}
+	mint := func(tok string) string { minted[tok] = true; return tok }
+	good := mint(fi.idp.Token(s))
+	f.Add(good)
+	for _, kid := range fi.idp.KIDs() {
+		f.Add(mint(fi.idp.Token(s, jwkstest.WithKey(kid))))
+	}
+	parts := strings.Split(good, ".")
+	for _, tok := range []string{
+		good + ".", "." + good, good + ".x.y", parts[0] + "." + parts[1] + ".",
+		"eyJhbGciOiJub25lIn0." + parts[1] + ".",
+		fi.idp.Token(s, jwkstest.WithAlg("HS256")), fi.idp.Token(s, jwkstest.WithHeader("jku", "https://x")),
+		fi.idp.Token(s, jwkstest.WithHeader("crit", []string{"b64"})), fi.idp.Token(s, jwkstest.WithExpiresIn(-time.Hour)),
+		fi.idp.Token(s, jwkstest.WithAudience("other")), fi.idp.Token(s, jwkstest.WithClaim("exp", "1")),
+		fi.idp.Token(s, jwkstest.WithKID("../../etc/passwd")), `{"payload":"x","signatures":[]}`,
+		strings.Repeat("A", 20000), "a.b.c", "...", "",
+	} {
+		f.Add(tok)
+	}
+	h := fi.auth.Optional(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, ok := session.TokenFromContext(r.Context()); ok {
+			w.Header().Set("X-Authenticated", "1")
+		}
+	}))
+	f.Fuzz(func(t *testing.T, token string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header["Authorization"] = []string{"Bearer " + token}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		switch rec.Code {
+		case http.StatusOK:
+			tok := strings.TrimLeft(token, " ")
+			if tok != "" && rec.Header().Get("X-Authenticated") != "1" {
+				t.Fatalf("token %q passed without a session", token)
+			}
+			if tok == "" {
+				return
+			}
+			if !minted[tok] {
+				t.Fatalf("accepted a token the issuer never minted: %q", tok)
+			}
+			if _, err := fi.auth.Authenticate(context.Background(), tok); err != nil {
+				t.Fatalf("accepted token does not re-validate: %v", err)
+			}
+		case http.StatusBadRequest, http.StatusUnauthorized:
+			if !strings.HasPrefix(rec.Header().Get("WWW-Authenticate"), "Bearer") {
+				t.Fatalf("%d without a Bearer challenge", rec.Code)
+			}
+			if !strings.HasPrefix(rec.Body.String(), `{"error":`) {
+				t.Fatalf("%d body %q", rec.Code, rec.Body)
+			}
+		default:
+			t.Fatalf("status %d for %q", rec.Code, token)
+		}
+	})
+}
