@@ -37,7 +37,8 @@ type ClaimError struct {
 	Field string
 	// Want is the JSON type expected ("string", "number" …).
 	Want string
-	Err  error
+	// Err is ErrClaimType or ErrClaimRange.
+	Err error
 }
 
 // Error implements error.
@@ -102,14 +103,14 @@ const (
 // down). Present tells which claims the token carried; a claim given as
 // null counts as absent.
 type Registered struct {
-	Issuer    string
-	Subject   string
-	Audience  Audience
-	ExpiresAt int64
-	NotBefore int64
-	IssuedAt  int64
-	ID        string
-	Present   ClaimSet
+	Issuer    string   // iss
+	Subject   string   // sub
+	Audience  Audience // aud, one or several
+	ExpiresAt int64    // exp, seconds since the Unix epoch
+	NotBefore int64    // nbf, seconds since the Unix epoch
+	IssuedAt  int64    // iat, seconds since the Unix epoch
+	ID        string   // jti
+	Present   ClaimSet // which of the above the token carried
 }
 
 // Has reports whether all claims in c were present.

@@ -42,15 +42,15 @@ type ActiveSession struct {
 // Permission is an IPermission: a permission's id and display name. Tokens
 // that carry permissions as plain strings decode to {ID: s, Name: s}.
 type Permission struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
+	ID   string `json:"id"`   // permission id, e.g. "template:member:read"
+	Name string `json:"name"` // display name (the id when the token sent a string)
 }
 
 // Role is an IRole: a role's id and display name. Tokens that carry roles as
 // plain strings decode to {ID: s, Name: s}.
 type Role struct {
-	ID   string `json:"id"`
-	Name string `json:"name"`
+	ID   string `json:"id"`   // role id, e.g. "owner"
+	Name string `json:"name"` // display name (the id when the token sent a string)
 }
 
 // Plan is a TPlan, the name of a subscription plan. Unknown plan names decode
@@ -103,66 +103,66 @@ const (
 // Profile is an IProfile. Optional arrays are omitted from JSON when empty;
 // Phone is nullable (nil marshals as null).
 type Profile struct {
-	ID             string       `json:"id"`
-	UserID         string       `json:"user_id"`
-	OrganizationID string       `json:"organization_id"`
-	FirstName      string       `json:"first_name"`
-	LastName       string       `json:"last_name"`
-	Email          string       `json:"email"`
-	Phone          *string      `json:"phone"`
-	Current        bool         `json:"current"`
-	Organization   Organization `json:"organization"`
-	Permissions    []string     `json:"permissions,omitempty"`
-	Roles          []string     `json:"roles,omitempty"`
-	Plans          []Plan       `json:"plans,omitempty"`
-	Groups         []Group      `json:"groups,omitempty"`
+	ID             string       `json:"id"`                    // profile id
+	UserID         string       `json:"user_id"`               // the identity provider's user id
+	OrganizationID string       `json:"organization_id"`       // id of the profile's organization
+	FirstName      string       `json:"first_name"`            // first name
+	LastName       string       `json:"last_name"`             // last name
+	Email          string       `json:"email"`                 // email address
+	Phone          *string      `json:"phone"`                 // phone number, nullable
+	Current        bool         `json:"current"`               // whether this is the caller's currently selected profile
+	Organization   Organization `json:"organization"`          // the profile's organization
+	Permissions    []string     `json:"permissions,omitempty"` // TPermission values, optional (only on the current profile)
+	Roles          []string     `json:"roles,omitempty"`       // TRole values, optional
+	Plans          []Plan       `json:"plans,omitempty"`       // plans, optional
+	Groups         []Group      `json:"groups,omitempty"`      // groups the profile belongs to, optional
 }
 
 // Organization is an IOrganization. The nullable strings are pointers (nil
 // marshals as null).
 type Organization struct {
-	ID                  string  `json:"id"`
-	Name                string  `json:"name"`
-	Address             *string `json:"address"`
-	Phone               *string `json:"phone"`
-	BusinessName        *string `json:"business_name"`
-	IsBusiness          bool    `json:"is_business"`
-	Address2            *string `json:"address2"`
-	ContactEmail        *string `json:"contact_email"`
-	Timezone            *string `json:"timezone"`
-	EnvelopeResponsible bool    `json:"envelope_responsible"`
+	ID                  string  `json:"id"`                   // organization id
+	Name                string  `json:"name"`                 // organization name
+	Address             *string `json:"address"`              // street address, nullable
+	Phone               *string `json:"phone"`                // phone number, nullable
+	BusinessName        *string `json:"business_name"`        // registered business name, nullable
+	IsBusiness          bool    `json:"is_business"`          // whether the organization is a business
+	Address2            *string `json:"address2"`             // second address line, nullable
+	ContactEmail        *string `json:"contact_email"`        // contact email address, nullable
+	Timezone            *string `json:"timezone"`             // IANA time zone name, nullable
+	EnvelopeResponsible bool    `json:"envelope_responsible"` // whether the organization is responsible for envelopes
 }
 
 // Group is an IGroup. ParentID is nullable; the arrays are optional.
 type Group struct {
-	ID             string    `json:"id"`
-	Name           string    `json:"name"`
-	OrganizationID string    `json:"organization_id"`
-	ParentID       *string   `json:"parent_id"`
-	Permissions    []string  `json:"permissions,omitempty"`
-	Roles          []string  `json:"roles,omitempty"`
-	Profiles       []Profile `json:"profiles,omitempty"`
+	ID             string    `json:"id"`                    // group id
+	Name           string    `json:"name"`                  // group name
+	OrganizationID string    `json:"organization_id"`       // id of the group's organization
+	ParentID       *string   `json:"parent_id"`             // id of the parent group, nullable
+	Permissions    []string  `json:"permissions,omitempty"` // TPermission values, optional
+	Roles          []string  `json:"roles,omitempty"`       // TRole values, optional
+	Profiles       []Profile `json:"profiles,omitempty"`    // member profiles, optional
 }
 
 // SigningSession is the session of someone invited to sign one document,
 // decoded from a signing-session token (told apart by its document_id).
 type SigningSession struct {
-	ProfileID  string    `json:"profile_id"`
-	DocumentID string    `json:"document_id"`
-	Role       string    `json:"role"`
-	Email      string    `json:"email"`
-	AccessKey  AccessKey `json:"access_key"`
-	Iss        string    `json:"iss"`
+	ProfileID  string    `json:"profile_id"`  // the signer's profile id
+	DocumentID string    `json:"document_id"` // the document to sign (its presence marks a signing token)
+	Role       string    `json:"role"`        // the signer's role name in the document
+	Email      string    `json:"email"`       // the signer's email address
+	AccessKey  AccessKey `json:"access_key"`  // the invitation the session was opened with
+	Iss        string    `json:"iss"`         // the issuer
 	// Aud marshals as a string when it holds one audience, as the token had it.
 	Aud       Audience `json:"aud"`
-	ExpiresAt int64    `json:"exp"`
-	IssuedAt  int64    `json:"iat"`
+	ExpiresAt int64    `json:"exp"` // exp, seconds since the Unix epoch
+	IssuedAt  int64    `json:"iat"` // iat, seconds since the Unix epoch
 }
 
 // AccessKey identifies the invitation a signing session was opened with.
 type AccessKey struct {
-	ID   string `json:"id"`
-	Type string `json:"type"`
+	ID   string `json:"id"`   // access key id
+	Type string `json:"type"` // access key type, e.g. "email" or "in_app"
 }
 
 // Audience is a token's aud claim: one audience or several. It unmarshals

@@ -151,8 +151,8 @@ func (d *Decoder) syntax() {
 
 // Error carries the offset at which decoding failed.
 type Error struct {
-	Offset int
-	Err    error
+	Offset int   // byte offset in the input
+	Err    error // the category sentinel
 }
 
 // Error implements error.
