@@ -679,26 +679,23 @@ func (st *decodeState) idNames(buf *[stackItems]idName) []idName {
 
 func (st *decodeState) permissions() []Permission {
 	var buf [stackItems]idName
-	items := st.idNames(&buf)
-	if len(items) == 0 {
-		return nil
-	}
-	out := make([]Permission, len(items))
-	for i, it := range items {
-		out[i] = Permission(it)
-	}
-	return out
+	return fromIDNames[Permission](st.idNames(&buf))
 }
 
 func (st *decodeState) roles() []Role {
 	var buf [stackItems]idName
-	items := st.idNames(&buf)
+	return fromIDNames[Role](st.idNames(&buf))
+}
+
+// fromIDNames copies collected items into an exactly sized slice (nil when
+// empty).
+func fromIDNames[T Permission | Role](items []idName) []T {
 	if len(items) == 0 {
 		return nil
 	}
-	out := make([]Role, len(items))
+	out := make([]T, len(items))
 	for i, it := range items {
-		out[i] = Role(it)
+		out[i] = T(it)
 	}
 	return out
 }
