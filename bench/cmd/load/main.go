@@ -163,7 +163,7 @@ func startServer(ctx context.Context, o options) (string, []string, func(), erro
 		return "", nil, nil, err
 	}
 	base := "http://" + ln.Addr().String()
-	idp := jwkstest.New(base) // the embedded development issuer
+	idp := jwkstest.New(base)    // the embedded development issuer
 	if o.alg != jwkstest.RS256 { // a new issuer signs with RS256
 		idp.Rotate(o.alg)
 	}
