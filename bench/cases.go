@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -328,6 +327,3 @@ func jwxCase(_ context.Context, f *Fixture) (Case, error) {
 		return Facts{Sub: tok.Subject(), OrganizationID: orgID, Permissions: len(list)}, ok
 	}}, nil
 }
-
-// ErrFloor reports a floor that does not verify the fixture's token.
-var ErrFloor = errors.New("bench: floor verification failed")

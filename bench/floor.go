@@ -8,10 +8,14 @@ import (
 	"crypto/sha256"
 	"encoding/asn1"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"math/big"
 	"strings"
 )
+
+// ErrFloor reports a floor that does not verify the fixture's token.
+var ErrFloor = errors.New("bench: floor verification failed")
 
 // NewFloor returns the physical floor for the fixture's token: a function
 // that hashes the signing input with SHA-256 and verifies the signature with

@@ -34,7 +34,7 @@ type StormResult struct {
 // Met reports whether the storm met its target: every request answered as
 // expected and no more fetches than allowed.
 func (r StormResult) Met() bool {
-	return r.Status[r.Want] == r.Requests && r.Fetches <= r.Limit && r.Fetches >= 0
+	return r.Status[r.Want] == r.Requests && r.Fetches <= r.Limit
 }
 
 type stormEnv struct {
