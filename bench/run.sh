@@ -4,7 +4,7 @@
 # interleaved runs at -cpu 1, summarised by benchstat), the JWKS storm
 # figures (cmd/storm) and the HTTP figure (cmd/load).
 #
-#   bench/run.sh                 # full run: COUNT=10 rounds of 1 s per case (~15 min on 2 cores)
+#   bench/run.sh                 # full run: COUNT=10 rounds of 1 s per case (~10 min on 2 cores)
 #   QUICK=1 OUT=/tmp/b bench/run.sh   # smoke test of the script (~30 s)
 #   REPORT_ONLY=1 bench/run.sh        # rewrite RESULTS.md and chart.svg from results/
 #
