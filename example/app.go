@@ -74,16 +74,18 @@ func newApp(cfg config, baseURL string, logger *slog.Logger) (*app, error) {
 		Token:     middleware.TokenRules{Namespace: cfg.ClaimsNamespace},
 		Logger:    logger,
 		Hooks: middleware.Hooks{
-			// The middleware logs rejections at Debug; the example shows
-			// them at Info, with the reason (server side only: the client
-			// sees the safe error_description).
-			OnRejected: func(r *http.Request, err error) {
-				var e *middleware.Error
+			// Every refusal, the guards' 403s included, is answered here:
+			// logged with its reason (server side only), then written by
+			// the middleware's RFC 6750 writer, which sends the client only
+			// the safe error_description.
+			ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
 				status := http.StatusUnauthorized
+				var e *middleware.Error
 				if errors.As(err, &e) {
 					status = e.Status()
 				}
 				logger.Info("request refused", "method", r.Method, "path", r.URL.Path, "status", status, "reason", err.Error())
+				middleware.WriteError(w, err, "")
 			},
 		},
 	})
@@ -126,10 +128,10 @@ func (a *app) routes(auth *middleware.Authenticator) http.Handler {
 
 	// Optional authentication: no token is anonymous, an invalid token is
 	// refused (401), never treated as anonymous.
-	r.With(auth.Optional).Get("/hello", hello)
+	r.With(noStore, auth.Optional).Get("/hello", hello)
 
 	r.Group(func(r chi.Router) {
-		r.Use(auth.Handler)
+		r.Use(noStore, auth.Handler)
 		r.Get("/me", me)
 		r.With(auth.RequireRole(session.RoleOwner)).Get("/admin", okJSON)
 		r.With(auth.RequirePermission(session.PermTemplateMemberRead)).Get("/templates", okJSON)
@@ -162,13 +164,21 @@ func (a *app) Close() {
 	}
 }
 
+// noStore marks answers that depend on the caller's token as not to be
+// stored by caches (the middleware's error answers already are).
+func noStore(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
 func me(w http.ResponseWriter, r *http.Request) {
 	s, ok := session.FromContext(r.Context())
 	if !ok { // unreachable behind auth.Handler; fail closed anyway
 		middleware.WriteError(w, &middleware.Error{Category: middleware.ErrNoToken, Cause: middleware.ErrNoToken}, "")
 		return
 	}
-	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, s)
 }
 
@@ -179,7 +189,6 @@ func okJSON(w http.ResponseWriter, _ *http.Request) {
 }
 
 func hello(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Cache-Control", "no-store")
 	if s, ok := session.FromContext(r.Context()); ok {
 		writeJSON(w, http.StatusOK, struct {
 			Authenticated bool   `json:"authenticated"`
