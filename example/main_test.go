@@ -15,6 +15,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -128,10 +129,11 @@ func get(t *testing.T, url, token string) (int, string) {
 }
 
 // TestBinary builds the real program, runs it in development mode on a free
-// loopback port, uses the token it prints, and stops it with SIGINT.
+// loopback port, uses the token it prints, and stops it with SIGINT or
+// SIGTERM.
 func TestBinary(t *testing.T) {
 	if runtime.GOOS == "windows" {
-		t.Skip("sends SIGINT")
+		t.Skip("sends SIGINT and SIGTERM")
 	}
 	goBin, err := exec.LookPath("go")
 	require.NoError(t, err, "the go command is needed to build the example")
@@ -140,6 +142,12 @@ func TestBinary(t *testing.T) {
 	out, err := build.CombinedOutput()
 	require.NoError(t, err, "go build: %s", out)
 
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) { runBinary(t, bin, sig) })
+	}
+}
+
+func runBinary(t *testing.T, bin string, sig os.Signal) {
 	cmd := exec.Command(bin, "-addr", "127.0.0.1:0")
 	cmd.Env = cleanEnv()
 	stdout, stderr := newOutputBuffer(), newOutputBuffer()
@@ -185,17 +193,18 @@ func TestBinary(t *testing.T) {
 	status, body = get(t, base+"/admin", "")
 	assert.Equal(t, http.StatusUnauthorized, status, body)
 
-	require.NoError(t, cmd.Process.Signal(os.Interrupt))
+	require.NoError(t, cmd.Process.Signal(sig))
 	select {
 	case <-exited:
-		require.NoError(t, waitErr, "exit status after SIGINT")
+		require.NoError(t, waitErr, "exit status after %v", sig)
 	case <-time.After(15 * time.Second):
-		t.Fatalf("still running 15 s after SIGINT; stderr:\n%s", stderr)
+		t.Fatalf("still running 15 s after %v", sig)
 	}
 	logs := stderr.String()
 	assert.Contains(t, logs, `msg="shutting down"`)
 	assert.Contains(t, logs, `msg=stopped`)
 	assert.NotContains(t, logs, "level=ERROR")
+	assert.NotContains(t, logs, "level=WARN")
 }
 
 // run, in process: serves until its context ends, then returns nil.
