@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-chi/chi/v5"
+
+	"github.com/sessiongate/sessiongate/jwks"
+	"github.com/sessiongate/sessiongate/jwks/jwkstest"
+	"github.com/sessiongate/sessiongate/middleware"
+	"github.com/sessiongate/sessiongate/session"
+)
+
+// keysStartTimeout bounds the first fetch of the key set at start. When it
+// fails the server serves anyway: the set keeps retrying in the background
+// and protected routes answer 503 until keys are loaded.
+const keysStartTimeout = 10 * time.Second
+
+// app is the example server's handler and what it owns.
+type app struct {
+	// handler serves every route.
+	handler http.Handler
+	// keys is the key set the authenticator verifies with.
+	keys *jwks.Set
+	// issuer is the development issuer (nil in production mode). Its
+	// discovery document and JWK set are served by handler.
+	issuer *jwkstest.Issuer
+	// issuerURL is the development issuer's URL ("" in production mode).
+	issuerURL string
+}
+
+// newApp builds the server for cfg. baseURL is the URL the server is
+// reached at ("http://127.0.0.1:8080"); in development mode it is the issuer
+// URL of the built-in issuer, whose keys the server then fetches from
+// itself, so the handler must be served at baseURL before the first
+// authenticated request (or app.start). newApp does no network I/O.
+// Call app.Close when done.
+func newApp(cfg config, baseURL string, logger *slog.Logger) (*app, error) {
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	a := &app{}
+	var src jwks.Source
+	var issuers []string
+	if cfg.dev() {
+		a.issuerURL = baseURL
+		a.issuer = newDevIssuer(baseURL)
+		src = jwks.OIDCSource(baseURL)
+		issuers = []string{baseURL}
+	} else {
+		src = jwks.URLSource(cfg.JWKSURL)
+		src.Issuer = cfg.Issuer // keys of this source verify only this issuer's tokens
+		issuers = []string{cfg.Issuer}
+	}
+	keys, err := jwks.New(jwks.Config{
+		Sources:                     []jwks.Source{src},
+		Logger:                      logger,
+		InsecureAllowHTTPForAnyHost: cfg.InsecureAllowHTTPJWKS,
+	})
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.keys = keys
+	auth, err := middleware.New(middleware.Config{
+		Keys:      keys,
+		Issuers:   issuers,
+		Audiences: []string{cfg.Audience},
+		Token:     middleware.TokenRules{Namespace: cfg.ClaimsNamespace},
+		Logger:    logger,
+		Hooks: middleware.Hooks{
+			// Every refusal, the guards' 403s included, is answered here:
+			// logged with its reason (server side only), then written by
+			// the middleware's RFC 6750 writer, which sends the client only
+			// the safe error_description.
+			ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+				status := http.StatusUnauthorized
+				var e *middleware.Error
+				if errors.As(err, &e) {
+					status = e.Status()
+				}
+				logger.Info("request refused", "method", r.Method, "path", r.URL.Path, "status", status, "reason", err.Error())
+				middleware.WriteError(w, err, "")
+			},
+		},
+	})
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	a.handler = a.routes(auth)
+	return a, nil
+}
+
+// routes builds the route table:
+//
+//	GET /healthz    no guard               ok
+//	GET /me         authenticated          the session as JSON (IActiveSession)
+//	GET /admin      role owner             {"ok":true}
+//	GET /templates  template:member:read   {"ok":true}
+//	GET /billing    plan org:standard      {"ok":true}
+//	GET /hello      optional               {"authenticated":false} or {"authenticated":true,"email":"…"}
+//
+// and in development mode the issuer's discovery document and JWK set under
+// /.well-known/.
+func (a *app) routes(auth *middleware.Authenticator) http.Handler {
+	r := chi.NewRouter()
+	r.NotFound(func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not_found"})
+	})
+	r.MethodNotAllowed(func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusMethodNotAllowed, map[string]string{"error": "method_not_allowed"})
+	})
+
+	r.Get("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	if a.issuer != nil {
+		r.Get(jwkstest.DiscoveryPath, a.issuer.DiscoveryHandler().ServeHTTP)
+		r.Get(jwkstest.JWKSPath, a.issuer.JWKSHandler().ServeHTTP)
+	}
+
+	// Optional authentication: no token is anonymous, an invalid token is
+	// refused (401), never treated as anonymous.
+	r.With(noStore, auth.Optional).Get("/hello", hello)
+
+	r.Group(func(r chi.Router) {
+		r.Use(noStore, auth.Handler)
+		r.Get("/me", me)
+		r.With(auth.RequireRole(session.RoleOwner)).Get("/admin", okJSON)
+		r.With(auth.RequirePermission(session.PermTemplateMemberRead)).Get("/templates", okJSON)
+		r.With(auth.RequirePlan(session.PlanOrgStandard)).Get("/billing", okJSON)
+	})
+	return r
+}
+
+// start fetches the key set, waiting at most keysStartTimeout. The handler
+// must already be served at the issuer URL in development mode. A failure
+// is logged, not fatal: the set keeps retrying in the background.
+func (a *app) start(ctx context.Context, logger *slog.Logger) {
+	ctx, cancel := context.WithTimeout(ctx, keysStartTimeout)
+	defer cancel()
+	if err := a.keys.Start(ctx); err != nil {
+		logger.Warn("key set not loaded yet; protected routes answer 503 until it is, retrying in the background", "error", err)
+		return
+	}
+	logger.Info("key set loaded", "keys", a.keys.Stats().Keys)
+}
+
+// Close stops the key set's background work and closes the development
+// issuer. It is idempotent.
+func (a *app) Close() {
+	if a.keys != nil {
+		_ = a.keys.Close() // always nil
+	}
+	if a.issuer != nil {
+		a.issuer.Close()
+	}
+}
+
+// noStore marks answers that depend on the caller's token as not to be
+// stored by caches (the middleware's error answers already are).
+func noStore(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Cache-Control", "no-store")
+		next.ServeHTTP(w, r)
+	})
+}
+
+func me(w http.ResponseWriter, r *http.Request) {
+	s, ok := session.FromContext(r.Context())
+	if !ok { // unreachable behind auth.Handler; fail closed anyway
+		middleware.WriteError(w, &middleware.Error{Category: middleware.ErrNoToken, Cause: middleware.ErrNoToken}, "")
+		return
+	}
+	writeJSON(w, http.StatusOK, s)
+}
+
+func okJSON(w http.ResponseWriter, _ *http.Request) {
+	writeJSON(w, http.StatusOK, struct {
+		OK bool `json:"ok"`
+	}{true})
+}
+
+func hello(w http.ResponseWriter, r *http.Request) {
+	if s, ok := session.FromContext(r.Context()); ok {
+		writeJSON(w, http.StatusOK, struct {
+			Authenticated bool   `json:"authenticated"`
+			Email         string `json:"email"`
+		}{true, s.Email})
+		return
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Authenticated bool `json:"authenticated"`
+	}{false})
+}
+
+// writeJSON answers with v as JSON.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte(`{"error":"internal"}` + "\n"))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}

@@ -1,0 +1,402 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessiongate/sessiongate/jwks/jwkstest"
+	"github.com/sessiongate/sessiongate/session"
+)
+
+// testServer is the example's handler served by httptest, with the issuer
+// whose tokens it accepts.
+type testServer struct {
+	URL      string
+	app      *app
+	issuer   *jwkstest.Issuer
+	audience string
+	idp      *jwkstest.Server // production mode only
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// startDev serves the example in development mode: its own issuer, whose
+// keys it fetches from itself.
+func startDev(t *testing.T, cfg config) *testServer {
+	t.Helper()
+	srv := httptest.NewUnstartedServer(nil)
+	base := "http://" + srv.Listener.Addr().String()
+	a, err := newApp(cfg, base, testLogger(t))
+	require.NoError(t, err)
+	srv.Config.Handler = a.handler
+	srv.Start()
+	t.Cleanup(func() {
+		srv.Close()
+		a.Close()
+	})
+	return &testServer{URL: srv.URL, app: a, issuer: a.issuer, audience: cfg.Audience}
+}
+
+// startProd serves the example in production mode against an identity
+// provider from the test kit.
+func startProd(t *testing.T) *testServer {
+	t.Helper()
+	idp := jwkstest.NewServer()
+	t.Cleanup(idp.Close)
+	cfg, err := parseConfig([]string{"-addr", "127.0.0.1:0", "-jwks-url", idp.JWKSURL(), "-issuer", idp.URL(), "-audience", "https://api.example.com"}, envFunc(nil))
+	require.NoError(t, err)
+	srv := httptest.NewUnstartedServer(nil)
+	a, err := newApp(cfg, "http://"+srv.Listener.Addr().String(), testLogger(t))
+	require.NoError(t, err)
+	assert.Nil(t, a.issuer)
+	srv.Config.Handler = a.handler
+	srv.Start()
+	t.Cleanup(func() {
+		srv.Close()
+		a.Close()
+	})
+	return &testServer{URL: srv.URL, app: a, issuer: idp.Issuer, audience: cfg.Audience, idp: idp}
+}
+
+func devConfig(t *testing.T, args ...string) config {
+	t.Helper()
+	cfg, err := parseConfig(append([]string{"-addr", "127.0.0.1:0"}, args...), envFunc(nil))
+	require.NoError(t, err)
+	return cfg
+}
+
+// token mints a token for s accepted by the server unless opts say otherwise.
+func (ts *testServer) token(s session.ActiveSession, opts ...jwkstest.Option) string {
+	return ts.issuer.Token(s, append([]jwkstest.Option{jwkstest.WithAudience(ts.audience), jwkstest.WithIDNameObjects()}, opts...)...)
+}
+
+type response struct {
+	status int
+	header http.Header
+	body   string
+}
+
+func (ts *testServer) do(t *testing.T, method, path string, header http.Header) response {
+	t.Helper()
+	req, err := http.NewRequest(method, ts.URL+path, nil)
+	require.NoError(t, err)
+	for k, v := range header {
+		req.Header[k] = v
+	}
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return response{status: resp.StatusCode, header: resp.Header, body: string(body)}
+}
+
+func bearer(token string) http.Header {
+	return http.Header{"Authorization": {"Bearer " + token}}
+}
+
+// sessionWithout returns the full session less what drop removes.
+func sessionWithout(now time.Time, drop func(*session.ActiveSession)) session.ActiveSession {
+	s := devSession(now)
+	drop(&s)
+	return s
+}
+
+func TestRoutes(t *testing.T) {
+	modes := []struct {
+		name  string
+		start func(t *testing.T) *testServer
+	}{
+		{"development", func(t *testing.T) *testServer { return startDev(t, devConfig(t)) }},
+		{"production", startProd},
+	}
+	for _, mode := range modes {
+		t.Run(mode.name, func(t *testing.T) {
+			ts := mode.start(t)
+			now := ts.issuer.Now()
+			full := devSession(now)
+			valid := ts.token(full)
+			fullJSON, err := json.Marshal(full)
+			require.NoError(t, err)
+
+			expired := ts.token(sessionWithout(now, func(s *session.ActiveSession) {
+				s.IssuedAt = now.Add(-2 * time.Hour).Unix()
+				s.ExpiresAt = now.Add(-time.Hour).Unix()
+			}))
+			noRole := ts.token(sessionWithout(now, func(s *session.ActiveSession) {
+				s.Roles = []session.Role{{ID: session.RoleMember, Name: "Member"}}
+			}))
+			noPerm := ts.token(sessionWithout(now, func(s *session.ActiveSession) {
+				s.Permissions = s.Permissions[:2]
+			}))
+			noPlan := ts.token(sessionWithout(now, func(s *session.ActiveSession) {
+				s.Plans = []session.Plan{session.PlanEnvEssential}
+			}))
+			foreign := jwkstest.New(ts.issuer.URL()) // same issuer URL, keys the server does not know
+			t.Cleanup(foreign.Close)
+			unknownKey := foreign.Token(full, jwkstest.WithAudience(ts.audience))
+
+			const (
+				noToken       = `Bearer`
+				ok            = `{"ok":true}`
+				authRequired  = `{"error":"unauthorized","error_description":"authentication required"}`
+				jsonType      = "application/json"
+				challengeFmt  = `Bearer error="invalid_token", error_description="%s"`
+				forbiddenFmt  = `Bearer error="insufficient_scope", error_description="insufficient scope", scope="%s"`
+				invalidFmt    = `{"error":"invalid_token","error_description":"%s"}`
+				insufficient  = `{"error":"insufficient_scope","error_description":"insufficient scope","scope":"%s"}`
+				invalidReqHdr = `Bearer error="invalid_request", error_description="several Authorization headers"`
+			)
+			invalid := func(desc string) (string, string) {
+				return strings.Replace(challengeFmt, "%s", desc, 1), strings.Replace(invalidFmt, "%s", desc, 1)
+			}
+			forbidden := func(scope string) (string, string) {
+				return strings.Replace(forbiddenFmt, "%s", scope, 1), strings.Replace(insufficient, "%s", scope, 1)
+			}
+			expiredHdr, expiredBody := invalid("token expired")
+			audHdr, audBody := invalid("audience not allowed")
+			issHdr, issBody := invalid("issuer not allowed")
+			keyHdr, keyBody := invalid("unknown signing key")
+			malHdr, malBody := invalid("malformed token")
+			roleHdr, roleBody := forbidden("role:owner")
+			permHdr, permBody := forbidden("template:member:read")
+			planHdr, planBody := forbidden("plan:org:standard")
+
+			tests := []struct {
+				name       string
+				method     string
+				path       string
+				header     http.Header
+				wantStatus int
+				wantAuth   string // WWW-Authenticate
+				wantType   string
+				wantBody   string // JSON compared with JSONEq, text exactly
+			}{
+				{"healthz", "GET", "/healthz", nil, 200, "", "text/plain; charset=utf-8", "ok\n"},
+				{"healthz ignores tokens", "GET", "/healthz", bearer("garbage"), 200, "", "text/plain; charset=utf-8", "ok\n"},
+
+				{"me valid", "GET", "/me", bearer(valid), 200, "", jsonType, string(fullJSON)},
+				{"me missing", "GET", "/me", nil, 401, noToken, jsonType, authRequired},
+				{"me other scheme", "GET", "/me", http.Header{"Authorization": {"Basic YTpi"}}, 401, noToken, jsonType, authRequired},
+				{"me expired", "GET", "/me", bearer(expired), 401, expiredHdr, jsonType, expiredBody},
+				{"me wrong audience", "GET", "/me", bearer(ts.token(full, jwkstest.WithAudience("https://other.example.com"))), 401, audHdr, jsonType, audBody},
+				{"me wrong issuer", "GET", "/me", bearer(ts.token(full, jwkstest.WithIssuer("https://evil.example.com/"))), 401, issHdr, jsonType, issBody},
+				{"me unknown key", "GET", "/me", bearer(unknownKey), 401, keyHdr, jsonType, keyBody},
+				{"me malformed", "GET", "/me", bearer("a.b.c"), 401, malHdr, jsonType, malBody},
+				{"me two authorization headers", "GET", "/me", http.Header{"Authorization": {"Bearer " + valid, "Bearer " + valid}}, 400, invalidReqHdr, jsonType, `{"error":"invalid_request","error_description":"several Authorization headers"}`},
+
+				{"admin valid", "GET", "/admin", bearer(valid), 200, "", jsonType, ok},
+				{"admin missing", "GET", "/admin", nil, 401, noToken, jsonType, authRequired},
+				{"admin expired", "GET", "/admin", bearer(expired), 401, expiredHdr, jsonType, expiredBody},
+				{"admin lacking role", "GET", "/admin", bearer(noRole), 403, roleHdr, jsonType, roleBody},
+				{"admin lacking permission is fine", "GET", "/admin", bearer(noPerm), 200, "", jsonType, ok},
+
+				{"templates valid", "GET", "/templates", bearer(valid), 200, "", jsonType, ok},
+				{"templates missing", "GET", "/templates", nil, 401, noToken, jsonType, authRequired},
+				{"templates lacking permission", "GET", "/templates", bearer(noPerm), 403, permHdr, jsonType, permBody},
+				{"templates lacking role is fine", "GET", "/templates", bearer(noRole), 200, "", jsonType, ok},
+
+				{"billing valid", "GET", "/billing", bearer(valid), 200, "", jsonType, ok},
+				{"billing missing", "GET", "/billing", nil, 401, noToken, jsonType, authRequired},
+				{"billing lacking plan", "GET", "/billing", bearer(noPlan), 403, planHdr, jsonType, planBody},
+				{"billing wrong audience", "GET", "/billing", bearer(ts.token(full, jwkstest.WithAudience("x"))), 401, audHdr, jsonType, audBody},
+
+				{"hello anonymous", "GET", "/hello", nil, 200, "", jsonType, `{"authenticated":false}`},
+				{"hello authenticated", "GET", "/hello", bearer(valid), 200, "", jsonType, `{"authenticated":true,"email":"ada@example.com"}`},
+				{"hello lacking role is authenticated", "GET", "/hello", bearer(noRole), 200, "", jsonType, `{"authenticated":true,"email":"ada@example.com"}`},
+				{"hello invalid is 401, not anonymous", "GET", "/hello", bearer("a.b.c"), 401, malHdr, jsonType, malBody},
+				{"hello expired is 401", "GET", "/hello", bearer(expired), 401, expiredHdr, jsonType, expiredBody},
+				{"hello wrong audience is 401", "GET", "/hello", bearer(ts.token(full, jwkstest.WithAudience("x"))), 401, audHdr, jsonType, audBody},
+
+				{"unknown route", "GET", "/nope", bearer(valid), 404, "", jsonType, `{"error":"not_found"}`},
+				{"wrong method", "POST", "/me", bearer(valid), 405, "", jsonType, `{"error":"method_not_allowed"}`},
+			}
+			for _, tt := range tests {
+				t.Run(tt.name, func(t *testing.T) {
+					got := ts.do(t, tt.method, tt.path, tt.header)
+					assert.Equal(t, tt.wantStatus, got.status, "status; body %s", got.body)
+					assert.Equal(t, tt.wantAuth, got.header.Get("WWW-Authenticate"))
+					assert.Equal(t, tt.wantType, got.header.Get("Content-Type"))
+					if tt.wantType == jsonType {
+						assert.JSONEq(t, tt.wantBody, got.body)
+					} else {
+						assert.Equal(t, tt.wantBody, got.body)
+					}
+					if tt.path != "/healthz" && tt.wantStatus != 404 && tt.wantStatus != 405 {
+						assert.Equal(t, "no-store", got.header.Get("Cache-Control"), "answers about a session are not cached")
+					}
+				})
+			}
+		})
+	}
+}
+
+// The key set cannot be fetched: protected routes answer 503 with
+// Retry-After (not 401), unprotected ones keep working.
+func TestKeySetUnavailable(t *testing.T) {
+	ts := startProd(t)
+	ts.idp.SetJWKSFault(jwkstest.Fault{Status: http.StatusInternalServerError})
+	ts.app.start(t.Context(), testLogger(t)) // the first fetch fails
+
+	tok := ts.token(devSession(ts.issuer.Now()))
+	for _, path := range []string{"/me", "/admin", "/hello"} {
+		got := ts.do(t, "GET", path, bearer(tok))
+		assert.Equal(t, http.StatusServiceUnavailable, got.status, path)
+		assert.NotEmpty(t, got.header.Get("Retry-After"), path)
+		assert.Empty(t, got.header.Get("WWW-Authenticate"), path)
+		assert.JSONEq(t, `{"error":"temporarily_unavailable","error_description":"key set unavailable"}`, got.body, path)
+	}
+	assert.Equal(t, 200, ts.do(t, "GET", "/healthz", nil).status)
+	assert.Equal(t, 200, ts.do(t, "GET", "/hello", nil).status, "anonymous requests need no keys")
+}
+
+// The claims namespace flag is what the middleware reads.
+func TestClaimsNamespace(t *testing.T) {
+	ts := startDev(t, devConfig(t, "-claims-namespace", "https://ns.example/"))
+	s := devSession(ts.issuer.Now())
+
+	got := ts.do(t, "GET", "/admin", bearer(ts.token(s, jwkstest.WithNamespace("https://ns.example/"))))
+	assert.Equal(t, 200, got.status, got.body)
+
+	// Roles under the default namespace are unknown claims here.
+	got = ts.do(t, "GET", "/admin", bearer(ts.token(s)))
+	assert.Equal(t, 403, got.status, got.body)
+}
+
+func TestDevIssuerEndpoints(t *testing.T) {
+	ts := startDev(t, devConfig(t))
+
+	got := ts.do(t, "GET", jwkstest.DiscoveryPath, nil)
+	require.Equal(t, 200, got.status)
+	var disc struct {
+		Issuer  string `json:"issuer"`
+		JWKSURI string `json:"jwks_uri"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(got.body), &disc))
+	assert.Equal(t, ts.URL, disc.Issuer)
+	assert.Equal(t, ts.URL+jwkstest.JWKSPath, disc.JWKSURI)
+
+	got = ts.do(t, "GET", jwkstest.JWKSPath, nil)
+	require.Equal(t, 200, got.status)
+	var set struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(got.body), &set))
+	require.Len(t, set.Keys, 1, "only the key generated at start; the kit's public pool key is withdrawn")
+	assert.Equal(t, "EC", set.Keys[0]["kty"])
+	assert.Equal(t, "ES256", set.Keys[0]["alg"])
+	assert.Equal(t, ts.issuer.SigningKey().KID, set.Keys[0]["kid"])
+	assert.NotContains(t, set.Keys[0], "d", "no private key material")
+
+	// The server fetched its keys from itself, through discovery.
+	ts.do(t, "GET", "/me", bearer(ts.token(devSession(ts.issuer.Now()))))
+	assert.GreaterOrEqual(t, ts.issuer.DiscoveryRequests(), int64(2)) // ours and the key set's
+	assert.GreaterOrEqual(t, ts.issuer.JWKSRequests(), int64(2))
+
+	// Only the well-known paths are served, not any path ending in them.
+	assert.Equal(t, 404, ts.do(t, "GET", "/x"+jwkstest.JWKSPath, nil).status)
+}
+
+func TestDevIssuerWithoutDevModeRoutes(t *testing.T) {
+	ts := startProd(t)
+	assert.Equal(t, 404, ts.do(t, "GET", jwkstest.JWKSPath, nil).status)
+	assert.Equal(t, 404, ts.do(t, "GET", jwkstest.DiscoveryPath, nil).status)
+}
+
+// curlLine matches the banner's curl lines.
+var curlLine = regexp.MustCompile(`^  curl -i (-H "Authorization: Bearer \$TOKEN" )?(http://\S+)$`)
+
+// Every curl line of the banner works, with the printed token.
+func TestDevBanner(t *testing.T) {
+	ts := startDev(t, devConfig(t))
+	s := devSession(ts.issuer.Now())
+	var b strings.Builder
+	printDevBanner(&b, ts.URL, devToken(ts.issuer, s, ts.audience, session.DefaultNamespace), s)
+	t.Log("\n" + b.String())
+
+	token, curls := parseBanner(t, b.String())
+	paths := map[string]bool{}
+	for _, c := range curls {
+		require.True(t, strings.HasPrefix(c.url, ts.URL), c.url)
+		path := strings.TrimPrefix(c.url, ts.URL)
+		var h http.Header
+		if c.auth {
+			h = bearer(token)
+		}
+		got := ts.do(t, "GET", path, h)
+		assert.Equal(t, 200, got.status, "%s: %s", c.url, got.body)
+		paths[path] = true
+	}
+	for _, p := range []string{"/healthz", "/me", "/admin", "/templates", "/billing", "/hello"} {
+		assert.True(t, paths[p], "a curl line for %s", p)
+	}
+
+	got := ts.do(t, "GET", "/me", bearer(token))
+	var me session.ActiveSession
+	require.NoError(t, json.Unmarshal([]byte(got.body), &me))
+	assert.True(t, me.HasRole(session.RoleOwner))
+	assert.True(t, me.HasPermission(session.PermTemplateMemberRead))
+	assert.True(t, me.HasPlan(session.PlanOrgStandard))
+	assert.Greater(t, len(me.Permissions), 2)
+	assert.Equal(t, "Analytical Engines Ltd", me.Profile.Organization.Name)
+	assert.Equal(t, me.OrganizationID, me.Profile.Organization.ID)
+	assert.Equal(t, devTokenTTL, me.ExpiresAtTime().Sub(me.IssuedAtTime()))
+}
+
+type curl struct {
+	auth bool
+	url  string
+}
+
+// parseBanner returns the token and the curl lines of a development banner.
+func parseBanner(t *testing.T, out string) (string, []curl) {
+	t.Helper()
+	var token string
+	var curls []curl
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, "  TOKEN="); ok {
+			token = v
+		}
+		if m := curlLine.FindStringSubmatch(line); m != nil {
+			curls = append(curls, curl{auth: m[1] != "", url: m[2]})
+		}
+	}
+	require.NotEmpty(t, token, "TOKEN line")
+	require.NotEmpty(t, curls, "curl lines")
+	return token, curls
+}
+
+func TestDevBaseURL(t *testing.T) {
+	tests := []struct{ addr, want string }{
+		{"127.0.0.1:8080", "http://127.0.0.1:8080"},
+		{"[::1]:8080", "http://[::1]:8080"},
+		{"0.0.0.0:8080", "http://127.0.0.1:8080"},
+		{"[::]:8080", "http://[::1]:8080"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.addr, func(t *testing.T) {
+			assert.Equal(t, tt.want, devBaseURL(fakeAddr(tt.addr)))
+		})
+	}
+}
+
+type fakeAddr string
+
+func (a fakeAddr) Network() string { return "tcp" }
+func (a fakeAddr) String() string  { return string(a) }

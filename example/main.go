@@ -1,0 +1,177 @@
+// Command example is a small chi server that shows sessiongate at work: it
+// verifies bearer tokens against an identity provider's JWK set and guards
+// routes by role, permission and plan.
+//
+// Usage:
+//
+//	go run ./example                     # development mode
+//	go run ./example -jwks-url https://idp.example.com/.well-known/jwks.json \
+//		-issuer https://idp.example.com/ -audience https://api.example.com
+//
+// Flags (each also read from the environment variable in brackets; a flag
+// beats its variable):
+//
+//	-addr [ADDR]                          listen address, default 127.0.0.1:8080
+//	-jwks-url [JWKS_URL]                  identity provider's JWK set URL (https, or http for loopback)
+//	-issuer [ISSUER]                      accepted "iss", required with -jwks-url
+//	-audience [AUDIENCE]                  accepted "aud", required with -jwks-url
+//	-claims-namespace [CLAIMS_NAMESPACE]  custom claim prefix, default https://verdocs.com/
+//	-insecure-allow-http-jwks [INSECURE_ALLOW_HTTP_JWKS]
+//	                                      accept http:// for a JWKS host that is not loopback
+//
+// Without -jwks-url it runs in development mode: a built-in issuer from
+// package jwkstest, with an ES256 key generated at start, serves its
+// discovery document and JWK set on the server's own listener
+// (/.well-known/openid-configuration, /.well-known/jwks.json); the server
+// fetches its keys from there like from any identity provider, and prints a
+// token (valid for one hour) for an owner with the org:standard plan, with a
+// curl line per route. Development mode listens on loopback (or on all
+// interfaces, its issuer then being on the loopback address).
+//
+// Routes:
+//
+//	GET /healthz    no guard                          ok
+//	GET /me         authenticated                     the session as JSON (IActiveSession)
+//	GET /admin      RequireRole("owner")              {"ok":true}
+//	GET /templates  RequirePermission("template:member:read")  {"ok":true}
+//	GET /billing    RequirePlan("org:standard")       {"ok":true}
+//	GET /hello      optional authentication           {"authenticated":false} or {"authenticated":true,"email":"…"}
+//
+// Refusals are the middleware's RFC 6750 answers: 401 (no token, or an
+// invalid one, also on /hello), 403 insufficient_scope, 400 for malformed
+// requests, 503 with Retry-After while no key set is loaded. Logs (slog,
+// text) go to standard error, including "listening on ADDR" once the
+// listener is bound and the reason of every refused request; the
+// development banner goes to standard output. SIGINT or SIGTERM shuts the
+// server down gracefully (10 s at most) and exits 0; a second signal kills
+// it.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// Server limits.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 10 * time.Second
+	// writeTimeout leaves room for a request that waits for a key set
+	// refetch (bounded by the jwks fetch timeout, 10 s).
+	writeTimeout    = 30 * time.Second
+	idleTimeout     = 60 * time.Second
+	maxHeaderBytes  = 32 << 10 // a 16 KiB token (the middleware's limit) and the rest
+	shutdownTimeout = 10 * time.Second
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // a second signal kills the process
+	}()
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	switch {
+	case err == nil:
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(os.Stderr, "example: %v\nRun with -h for the flags.\n", err)
+		os.Exit(2)
+	default:
+		fmt.Fprintf(os.Stderr, "example: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// run runs the server until ctx is done, then shuts it down and returns nil.
+// It returns an error when the configuration is invalid (wrapping errUsage),
+// the address cannot be bound, or the server fails.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := parseConfig(args, getenv)
+	if errors.Is(err, flag.ErrHelp) {
+		printUsage(stdout, getenv)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, nil))
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	addr := ln.Addr().String()
+	baseURL := "http://" + addr
+	mode := "production"
+	if cfg.dev() {
+		baseURL = devBaseURL(ln.Addr())
+		mode = "development"
+	}
+	a, err := newApp(cfg, baseURL, logger)
+	if err != nil {
+		_ = ln.Close()
+		return err
+	}
+	defer a.Close()
+
+	srv := &http.Server{
+		Handler:           a.handler,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	logger.Info("listening on "+addr, "addr", addr, "mode", mode)
+
+	// The key set is fetched once the server is serving: in development
+	// mode it comes from this very listener.
+	a.start(ctx, logger)
+	if cfg.dev() && ctx.Err() == nil {
+		s := devSession(a.issuer.Now())
+		printDevBanner(stdout, baseURL, devToken(a.issuer, s, cfg.Audience, cfg.ClaimsNamespace), s)
+	}
+
+	select {
+	case err := <-serveErr:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		_ = srv.Close()
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	a.Close()
+	logger.Info("stopped")
+	return nil
+}
+
+// printUsage writes the flags and their defaults (environment included).
+func printUsage(w io.Writer, getenv func(string) string) {
+	var cfg config
+	fs, err := newFlagSet(&cfg, getenv)
+	if err != nil {
+		// An invalid environment value: show the built-in defaults.
+		fs, _ = newFlagSet(&cfg, func(string) string { return "" })
+	}
+	fmt.Fprintf(w, "Usage: example [flags]\n\nWithout -jwks-url the server runs in development mode with a built-in issuer.\n\nFlags (environment variable in brackets):\n")
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+}
