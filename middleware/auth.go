@@ -135,7 +135,9 @@ func New(cfg Config) (*Authenticator, error) {
 		}
 		a.cache = newTokenCache(size)
 	}
-	a.guards = guards{onError: a.onError}
+	// The authenticator's guards report like the authenticator: Debug log,
+	// OnRejected, then the error handler.
+	a.guards = guards{onError: a.reject}
 	return a, nil
 }
 

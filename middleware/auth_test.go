@@ -461,6 +461,10 @@ func TestHooksAndLogging(t *testing.T) {
 	assert.Equal(t, int32(1), authenticated.Load())
 	assert.Equal(t, int32(2), rejected.Load())
 	assert.ErrorIs(t, lastErr.Load().(error), middleware.ErrNoToken)
+	// The authenticator's guards report their refusals too.
+	f.do(t, f.auth.Handler(f.auth.RequirePlan(session.PlanEnvEssential)(reportHandler)), bearer(f.idp.Token(fullSession())))
+	assert.Equal(t, int32(3), rejected.Load())
+	assert.ErrorIs(t, lastErr.Load().(error), middleware.ErrInsufficientScope)
 	assert.Contains(t, logs.String(), "reason=\"token expired\"")
 	assert.NotContains(t, logs.String(), expired, "the token never reaches the log")
 	assert.NotContains(t, logs.String(), strings.Split(expired, ".")[2])

@@ -139,7 +139,8 @@ type Hooks struct {
 	OnAuthenticated func(r *http.Request, t *session.Token)
 	// OnRejected is called for every refused request with the *Error (use
 	// errors.Is for the reason), including requests without a token on
-	// required routes.
+	// required routes and refusals by the Authenticator's guard methods
+	// (a.RequireRole …; the package-level guards know no Authenticator).
 	OnRejected func(r *http.Request, err error)
 	// ErrorHandler writes the answer to a refused request. Default:
 	// [WriteError] with Config.Realm.
