@@ -57,11 +57,15 @@ func newApp(cfg config, baseURL string, logger *slog.Logger) (*app, error) {
 		src.Issuer = cfg.Issuer // keys of this source verify only this issuer's tokens
 		issuers = []string{cfg.Issuer}
 	}
-	keys, err := jwks.New(jwks.Config{
+	keysCfg := jwks.Config{
 		Sources:                     []jwks.Source{src},
 		Logger:                      logger,
 		InsecureAllowHTTPForAnyHost: cfg.InsecureAllowHTTPJWKS,
-	})
+	}
+	if cfg.tuneKeys != nil {
+		cfg.tuneKeys(&keysCfg)
+	}
+	keys, err := jwks.New(keysCfg)
 	if err != nil {
 		a.Close()
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/sessiongate/sessiongate/jwks"
 	"github.com/sessiongate/sessiongate/session"
 )
 
@@ -38,6 +39,11 @@ type config struct {
 	// InsecureAllowHTTPJWKS permits an http:// JWKS URL for a host that is
 	// not loopback.
 	InsecureAllowHTTPJWKS bool
+
+	// tuneKeys, when set (by tests only), adjusts the key set's
+	// configuration before it is built, e.g. shorter refresh intervals for
+	// the soak test.
+	tuneKeys func(*jwks.Config)
 }
 
 // dev reports whether cfg selects development mode.

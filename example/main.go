@@ -125,15 +125,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	defer a.Close()
 
-	srv := &http.Server{
-		Handler:           a.handler,
-		ReadHeaderTimeout: readHeaderTimeout,
-		ReadTimeout:       readTimeout,
-		WriteTimeout:      writeTimeout,
-		IdleTimeout:       idleTimeout,
-		MaxHeaderBytes:    maxHeaderBytes,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	srv := newHTTPServer(a.handler, logger)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	logger.Info("listening on "+addr, "addr", addr, "mode", mode)
@@ -161,6 +153,20 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	a.Close()
 	logger.Info("stopped")
 	return nil
+}
+
+// newHTTPServer returns the server for h with the example's timeouts and
+// header limit; its own errors go to logger at Warn.
+func newHTTPServer(h http.Handler, logger *slog.Logger) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
 }
 
 // printUsage writes the flags and their defaults (environment included).
