@@ -790,7 +790,13 @@ func (st *decodeState) organization(o *Organization) {
 	}
 }
 
-func (st *decodeState) groups() []Group {
+func (st *decodeState) groups() []Group { return objects(st, st.group) }
+
+func (st *decodeState) profiles() []Profile { return objects(st, st.profile) }
+
+// objects reads an array of objects with item; null items are skipped, a
+// null array is absent.
+func objects[T any](st *decodeState, item func(*T)) []T {
 	d := &st.d
 	if st.null() {
 		return nil
@@ -800,62 +806,50 @@ func (st *decodeState) groups() []Group {
 		return nil
 	}
 	d.BeginArray()
-	var out []Group
+	var out []T
 	for d.More() {
-		var g Group
-		if !st.object("") {
-			if st.err == nil && d.Err() == nil {
-				continue // a null item
-			}
+		if d.Peek() == strictjson.Null {
+			d.Null()
+			continue
+		}
+		var v T
+		item(&v)
+		if st.err != nil || d.Err() != nil {
 			return nil
 		}
-		for d.More() {
-			switch string(d.Name()) {
-			case "id":
-				g.ID = st.str("id")
-			case "name":
-				g.Name = st.str("name")
-			case "organization_id":
-				g.OrganizationID = st.str("organization_id")
-			case "parent_id":
-				g.ParentID = st.nullableStr("parent_id")
-			case "permissions":
-				g.Permissions = st.strings("permissions", "array of strings")
-			case "roles":
-				g.Roles = st.strings("roles", "array of strings")
-			case "profiles":
-				st.push("profiles[]")
-				g.Profiles = st.profiles()
-				st.pop()
-			default:
-				d.Skip()
-			}
-		}
-		out = append(out, g)
+		out = append(out, v)
 	}
 	return out
 }
 
-func (st *decodeState) profiles() []Profile {
+// group reads an IGroup.
+func (st *decodeState) group(g *Group) {
 	d := &st.d
-	if st.null() {
-		return nil
+	if !st.object("") {
+		return
 	}
-	if d.Peek() != strictjson.Array {
-		st.kindErr("", "array of objects")
-		return nil
-	}
-	d.BeginArray()
-	var out []Profile
 	for d.More() {
-		var p Profile
-		st.profile(&p)
-		if st.err != nil || d.Err() != nil {
-			return nil
+		switch string(d.Name()) {
+		case "id":
+			g.ID = st.str("id")
+		case "name":
+			g.Name = st.str("name")
+		case "organization_id":
+			g.OrganizationID = st.str("organization_id")
+		case "parent_id":
+			g.ParentID = st.nullableStr("parent_id")
+		case "permissions":
+			g.Permissions = st.strings("permissions", "array of strings")
+		case "roles":
+			g.Roles = st.strings("roles", "array of strings")
+		case "profiles":
+			st.push("profiles[]")
+			g.Profiles = st.profiles()
+			st.pop()
+		default:
+			d.Skip()
 		}
-		out = append(out, p)
 	}
-	return out
 }
 
 func (st *decodeState) accessKey(k *AccessKey) {
