@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -129,6 +130,9 @@ func TestWycheproofJSONWebKey(t *testing.T) {
 	}
 	if count != file.NumberOfTests || count != 26 {
 		t.Fatalf("ran %d tests, file has %d", count, file.NumberOfTests)
+	}
+	if !t.Failed() {
+		fmt.Printf("wycheproof json_web_key_test.json: %d cases, 0 wrong, %d decided by our policy (reasons with -v)\n", count, len(policy))
 	}
 }
 
