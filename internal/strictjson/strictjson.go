@@ -205,29 +205,18 @@ func (d *Decoder) typeErr() {
 
 // BeginObject consumes '{'. Walk the members with [Decoder.More] and
 // [Decoder.Name].
-func (d *Decoder) BeginObject() bool {
-	if k := d.Peek(); k != Object {
-		if k == Invalid {
-			d.syntax()
-		} else {
-			d.typeErr()
-		}
-		return false
-	}
-	return d.push(false)
-}
+func (d *Decoder) BeginObject() bool { return d.begin(Object) }
 
 // BeginArray consumes '['. Walk the elements with [Decoder.More].
-func (d *Decoder) BeginArray() bool {
-	if k := d.Peek(); k != Array {
-		if k == Invalid {
-			d.syntax()
-		} else {
-			d.typeErr()
-		}
+func (d *Decoder) BeginArray() bool { return d.begin(Array) }
+
+// begin opens a container of kind want, or records why it cannot.
+func (d *Decoder) begin(want Kind) bool {
+	if k := d.Peek(); k != want {
+		d.kindErr(k)
 		return false
 	}
-	return d.push(true)
+	return d.push(want == Array)
 }
 
 func (d *Decoder) push(array bool) bool {
