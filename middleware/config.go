@@ -18,7 +18,6 @@ const (
 	DefaultMaxLifetime  = 24 * time.Hour
 	DefaultMaxTokenSize = 16 << 10
 	DefaultCacheSize    = 10_000
-	DefaultRealm        = ""
 )
 
 // DefaultAlgorithms are the algorithms accepted when Config.Algorithms is

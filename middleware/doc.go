@@ -34,15 +34,18 @@
 //  3. Header: strict JSON (no duplicate names, valid UTF-8, no trailing
 //     data); alg in the allow-list (asymmetric only); kid a bounded string;
 //     crit, b64, cty, jku, jwk, x5u, x5c, zip, enc refused; typ if configured.
-//  4. Key: looked up by kid and alg in the key set; the key's own alg, type
+//  4. Payload, decoded once and still before any cryptography, straight
+//     into the session: strict JSON object (no duplicate names, valid UTF-8,
+//     no trailing data) and claims of the right JSON type.
+//  5. Key: looked up by kid and alg in the key set; the key's own alg, type
 //     and curve must fit the header's alg. No key, URL or algorithm is ever
 //     taken from the token.
-//  5. Signature, with crypto/* and the pinned algorithm.
-//  6. Claims, decoded once: strict JSON; exp required, a number, not past;
-//     nbf and iat honoured (iat in the future refused); exp − iat within
-//     Token.MaxLifetime; iss exactly one of Issuers (and the key's issuer
-//     when its source names one); aud containing one of Audiences; a
-//     signing-session token only with AllowSigningSessions.
+//  6. Signature, with crypto/* and the pinned algorithm.
+//  7. Claim values: exp required, a number, not past; nbf and iat honoured
+//     (iat in the future refused); exp − iat within Token.MaxLifetime; iss
+//     exactly one of Issuers (and the key's issuer when its source names
+//     one); aud containing one of Audiences; a signing-session token only
+//     with AllowSigningSessions.
 //
 // # Verified-token cache
 //

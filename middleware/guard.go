@@ -53,7 +53,8 @@ func RequireAnyPlan(plans ...session.Plan) func(http.Handler) http.Handler {
 }
 
 // Require requires that ok reports true for the session (an organization, a
-// verified email …). ok is never called with a nil session.
+// verified email …). ok is never called with a nil session; Require panics
+// when ok is nil, a programming error caught at setup.
 func Require(ok func(*session.ActiveSession) bool) func(http.Handler) http.Handler {
 	return guards{onError: writeErrorNoRealm}.Require(ok)
 }
