@@ -13,13 +13,12 @@ type Parsed struct {
 	// Alg is the header "alg": one of the algorithm constants of this
 	// package, allowed by the Policy.
 	Alg string
-	// KID is the header "kid" (JSON-unescaped), or "" when absent.
+	// KID is the header "kid" (JSON-unescaped), or "" when absent (an
+	// empty "kid" is refused).
 	KID string
 	// Typ is the header "typ" as the token spells it (JSON-unescaped), or
 	// "" when absent.
 	Typ string
-	// HasKID tells an absent "kid" from an empty one.
-	HasKID bool
 	// SigningInput is "<header>.<payload>" as it appears in the token (a
 	// substring of it, not a copy): the bytes the signature covers.
 	SigningInput string
@@ -93,7 +92,8 @@ func (p *Policy) Parse(token string) (*Parsed, error) {
 //  5. "alg" is present, a string, a supported algorithm and allowed by the
 //     policy (ErrAlgNotAllowed; "none" and HS* never are); a non-string alg
 //     is ErrMalformed;
-//  6. "kid", when present, is a string of at most MaxKIDLength bytes;
+//  6. "kid", when present, is a non-empty string of at most MaxKIDLength
+//     bytes (an empty kid is not an absent one);
 //     "typ", when present, is a string (ErrMalformed), and matches Typ when
 //     the policy sets one (ErrTyp).
 //
@@ -224,6 +224,11 @@ func (p *Policy) checkHeader(h []byte, out *Parsed) error {
 	if hasKID && len(kid) > p.maxKIDLength() {
 		return &Error{Err: ErrMalformed, Param: "kid", Detail: "too long"}
 	}
+	if hasKID && len(kid) == 0 {
+		// An empty kid names no key; it is not "no kid" (which would match
+		// the only key of the alg). Fail closed.
+		return &Error{Err: ErrMalformed, Param: "kid", Detail: "empty"}
+	}
 	if p != nil && p.Typ != "" {
 		if !hasTyp {
 			return &Error{Err: ErrTyp, Param: "typ", Detail: "missing"}
@@ -233,7 +238,6 @@ func (p *Policy) checkHeader(h []byte, out *Parsed) error {
 		}
 	}
 	out.Alg = a
-	out.HasKID = hasKID
 	if hasKID {
 		out.KID = string(kid)
 	}

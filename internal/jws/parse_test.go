@@ -29,8 +29,8 @@ func TestParseVerifyValid(t *testing.T) {
 			}
 			last := strings.LastIndexByte(tok, '.')
 			sig, _ := base64.RawURLEncoding.DecodeString(tok[last+1:])
-			want := Parsed{Alg: alg, KID: "key-1", HasKID: true, Typ: "JWT", SigningInput: tok[:last], Payload: []byte(testPayload), Signature: sig}
-			if got.Alg != want.Alg || got.KID != want.KID || got.HasKID != want.HasKID || got.Typ != want.Typ ||
+			want := Parsed{Alg: alg, KID: "key-1", Typ: "JWT", SigningInput: tok[:last], Payload: []byte(testPayload), Signature: sig}
+			if got.Alg != want.Alg || got.KID != want.KID || got.Typ != want.Typ ||
 				got.SigningInput != want.SigningInput || !bytes.Equal(got.Payload, want.Payload) || !bytes.Equal(got.Signature, want.Signature) {
 				t.Fatalf("Parse = %+v\nwant    %+v", got, want)
 			}
@@ -57,16 +57,15 @@ func TestParseHeaderFields(t *testing.T) {
 		name      string
 		header    string
 		kid, typ  string
-		hasKID    bool
 		wantError error
 	}{
 		{name: "no kid, no typ", header: `{"alg":"RS256"}`},
-		{name: "empty kid", header: `{"alg":"RS256","kid":""}`, hasKID: true},
-		{name: "escaped kid", header: `{"alg":"RS256","kid":"a\"b\u00e9\/c"}`, kid: `a"bé/c`, hasKID: true},
-		{name: "escaped alg and names", header: `{"\u0061lg":"R\u0053256","k\u0069d":"k"}`, kid: "k", hasKID: true},
-		{name: "kid path traversal is just a string", header: `{"alg":"RS256","kid":"../../etc/passwd"}`, kid: "../../etc/passwd", hasKID: true},
-		{name: "kid SQL is just a string", header: `{"alg":"RS256","kid":"x' OR '1'='1"}`, kid: "x' OR '1'='1", hasKID: true},
-		{name: "kid of max length", header: `{"alg":"RS256","kid":"` + strings.Repeat("a", 256) + `"}`, kid: strings.Repeat("a", 256), hasKID: true},
+		{name: "empty kid is not an absent kid", header: `{"alg":"RS256","kid":""}`, wantError: ErrMalformed},
+		{name: "escaped kid", header: `{"alg":"RS256","kid":"a\"b\u00e9\/c"}`, kid: `a"bé/c`},
+		{name: "escaped alg and names", header: `{"\u0061lg":"R\u0053256","k\u0069d":"k"}`, kid: "k"},
+		{name: "kid path traversal is just a string", header: `{"alg":"RS256","kid":"../../etc/passwd"}`, kid: "../../etc/passwd"},
+		{name: "kid SQL is just a string", header: `{"alg":"RS256","kid":"x' OR '1'='1"}`, kid: "x' OR '1'='1"},
+		{name: "kid of max length", header: `{"alg":"RS256","kid":"` + strings.Repeat("a", 256) + `"}`, kid: strings.Repeat("a", 256)},
 		{name: "kid too long", header: `{"alg":"RS256","kid":"` + strings.Repeat("a", 257) + `"}`, wantError: ErrMalformed},
 		{name: "kid too long after unescaping counts bytes", header: `{"alg":"RS256","kid":"` + strings.Repeat(`\u00e9`, 129) + `"}`, wantError: ErrMalformed},
 		{name: "typ as spelt", header: `{"alg":"RS256","typ":"application/AT+jwt"}`, typ: "application/AT+jwt"},
@@ -87,8 +86,8 @@ func TestParseHeaderFields(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Alg != RS256 || got.KID != tc.kid || got.HasKID != tc.hasKID || got.Typ != tc.typ {
-				t.Fatalf("got alg=%q kid=%q hasKID=%v typ=%q", got.Alg, got.KID, got.HasKID, got.Typ)
+			if got.Alg != RS256 || got.KID != tc.kid || got.Typ != tc.typ {
+				t.Fatalf("got alg=%q kid=%q typ=%q", got.Alg, got.KID, got.Typ)
 			}
 		})
 	}
