@@ -260,22 +260,24 @@ func (a *Authenticator) Authenticate(ctx context.Context, raw string) (*session.
 	return tok, nil
 }
 
-// verify is the cold path. Everything about the token's form is checked
-// before any cryptography: the compact form and header (jws), then the
-// payload, decoded once into the session by the strict decoder (JSON object,
-// UTF-8, no duplicate names, no trailing data, claim types). Then the key
-// and the signature; then the claims' values.
+// verify is the cold path, in the order written in the package
+// documentation ("Order of checks"). Before any cryptography only the form
+// and the header are checked (jws, strictly) and the three segments decoded:
+// work bounded by the token's size and cheaper than the signature check, so
+// a forged token costs the server no more than a genuine one. The payload is
+// decoded strictly (one pass, into the session) only once the signature
+// holds, then the claims' values are checked.
 func (a *Authenticator) verify(ctx context.Context, raw string, p *jws.Parsed, now int64) (*session.Token, *jwks.Key, error) {
 	if err := a.policy.ParseInto(raw, p); err != nil {
 		return nil, nil, tokenError(err, jws.Reason(err))
 	}
-	tok := &session.Token{}
-	if err := a.decoder.DecodeInto(tok, p.Payload); err != nil {
-		return nil, nil, tokenError(errors.Join(ErrClaims, err), "claims invalid")
-	}
 	key, err := a.checkSignature(ctx, p)
 	if err != nil {
 		return nil, nil, err
+	}
+	tok := &session.Token{}
+	if err := a.decoder.DecodeInto(tok, p.Payload); err != nil {
+		return nil, nil, tokenError(errors.Join(ErrClaims, err), "claims invalid")
 	}
 	tok.Raw = raw
 	if err := a.checkClaims(tok, key, now); err != nil {

@@ -5,8 +5,8 @@
 // request it extracts the token, checks its form and header before any
 // cryptography, looks the key up in a key set (usually a [jwks.Set]),
 // verifies the signature with the algorithm and key pinned by the
-// configuration, validates the claims, decodes them once into a
-// [session.ActiveSession], and stores the result in the request context
+// configuration, decodes the claims once into a [session.ActiveSession],
+// validates them, and stores the result in the request context
 // ([session.FromContext]). Every refusal is answered in one place
 // ([WriteError], or [Hooks.ErrorHandler]) following RFC 6750:
 //
@@ -32,20 +32,24 @@
 //     non-empty unpadded base64url segments with canonical trailing bits; no
 //     white space, no JSON serialization, no JWE.
 //  3. Header: strict JSON (no duplicate names, valid UTF-8, no trailing
-//     data); alg in the allow-list (asymmetric only); kid a bounded string;
-//     crit, b64, cty, jku, jwk, x5u, x5c, zip, enc refused; typ if configured.
-//  4. Payload, decoded once and still before any cryptography, straight
-//     into the session: strict JSON object (no duplicate names, valid UTF-8,
-//     no trailing data) and claims of the right JSON type.
-//  5. Key: looked up by kid and alg in the key set; the key's own alg, type
+//     data); alg in the allow-list (asymmetric only); kid a bounded,
+//     non-empty string; crit, b64, cty, jku, jwk, x5u, x5c, zip, enc refused;
+//     typ if configured.
+//  4. Key: looked up by kid and alg in the key set; the key's own alg, type
 //     and curve must fit the header's alg. No key, URL or algorithm is ever
 //     taken from the token.
-//  6. Signature, with crypto/* and the pinned algorithm.
+//  5. Signature, with crypto/* and the pinned algorithm. Nothing of the
+//     payload is parsed before this step, so the work a forged token costs
+//     (decoding its three segments) stays below the cost of the signature
+//     check, whatever the payload holds.
+//  6. Payload, decoded once, strictly, straight into the session: one JSON
+//     object (no duplicate names, valid UTF-8, no trailing data) and claims
+//     of the right JSON type.
 //  7. Claim values: exp required, a number, not past; nbf and iat honoured
-//     (iat in the future refused); exp − iat within Token.MaxLifetime; iss
-//     exactly one of Issuers (and the key's issuer when its source names
-//     one); aud containing one of Audiences; a signing-session token only
-//     with AllowSigningSessions.
+//     (iat in the future refused); exp − iat (exp − now without iat) at most
+//     Token.MaxLifetime + Token.Leeway; iss exactly one of Issuers (and the
+//     key's issuer when its source names one); aud containing one of
+//     Audiences; a signing-session token only with AllowSigningSessions.
 //
 // # Verified-token cache
 //

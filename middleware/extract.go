@@ -72,9 +72,17 @@ func FromCookie(name string) Extractor {
 // parameter name. Tokens in URLs end up in logs and browser history (RFC 6750
 // §2.3 discourages it): enable it only where a client can do nothing else.
 // Two parameters of that name are malformed (400).
+//
+// The query is read as net/url reads it (r.URL.Query()), so the extractor
+// finds exactly the parameter that a handler, proxy or log sees, also when
+// its name is percent-encoded ("?%74oken=…"). A query without the name and
+// without any '%' or '+' is skipped without parsing.
 func FromQuery(name string) Extractor {
 	return func(r *http.Request) (string, error) {
-		if r.URL == nil || r.URL.RawQuery == "" || !strings.Contains(r.URL.RawQuery, name) {
+		if r.URL == nil || r.URL.RawQuery == "" {
+			return "", nil
+		}
+		if q := r.URL.RawQuery; !strings.Contains(q, name) && !strings.ContainsAny(q, "%+") {
 			return "", nil
 		}
 		values := r.URL.Query()[name]

@@ -21,6 +21,12 @@ import (
 // The package-level guards answer with [WriteError] and no realm; the
 // methods of the same names on [Authenticator] use its error handler and
 // realm.
+//
+// A guard with nothing to check is a programming error caught at setup: the
+// constructors panic on an empty list (RequireRole()) and on an empty id,
+// permission or plan (RequireRole(""), e.g. from strings.Split of an empty
+// setting), as Require panics on a nil check. Neither may ever let every
+// session through or match a role without an id.
 
 // RequireRole requires every one of the role ids.
 func RequireRole(ids ...string) func(http.Handler) http.Handler {
@@ -68,42 +74,42 @@ type guards struct {
 func writeErrorNoRealm(w http.ResponseWriter, _ *http.Request, err error) { WriteError(w, err, "") }
 
 func (g guards) RequireRole(ids ...string) func(http.Handler) http.Handler {
-	ids = clone(ids)
+	ids = nonEmpty("RequireRole", ids)
 	return g.guard("role:"+strings.Join(ids, " role:"), func(s *session.ActiveSession) bool {
 		return s.HasAllRoles(ids...)
 	})
 }
 
 func (g guards) RequireAnyRole(ids ...string) func(http.Handler) http.Handler {
-	ids = clone(ids)
+	ids = nonEmpty("RequireAnyRole", ids)
 	return g.guard("role:"+strings.Join(ids, " role:"), func(s *session.ActiveSession) bool {
 		return s.HasAnyRole(ids...)
 	})
 }
 
 func (g guards) RequirePermission(ids ...string) func(http.Handler) http.Handler {
-	ids = clone(ids)
+	ids = nonEmpty("RequirePermission", ids)
 	return g.guard(strings.Join(ids, " "), func(s *session.ActiveSession) bool {
 		return s.HasAllPermissions(ids...)
 	})
 }
 
 func (g guards) RequireAnyPermission(ids ...string) func(http.Handler) http.Handler {
-	ids = clone(ids)
+	ids = nonEmpty("RequireAnyPermission", ids)
 	return g.guard(strings.Join(ids, " "), func(s *session.ActiveSession) bool {
 		return s.HasAnyPermission(ids...)
 	})
 }
 
 func (g guards) RequirePlan(plans ...session.Plan) func(http.Handler) http.Handler {
-	plans = clone(plans)
+	plans = nonEmpty("RequirePlan", plans)
 	return g.guard(planScope(plans), func(s *session.ActiveSession) bool {
 		return s.HasAllPlans(plans...)
 	})
 }
 
 func (g guards) RequireAnyPlan(plans ...session.Plan) func(http.Handler) http.Handler {
-	plans = clone(plans)
+	plans = nonEmpty("RequireAnyPlan", plans)
 	return g.guard(planScope(plans), func(s *session.ActiveSession) bool {
 		return s.HasAnyPlan(plans...)
 	})
@@ -152,4 +158,16 @@ func planScope(plans []session.Plan) string {
 	return b.String()
 }
 
-func clone[T any](s []T) []T { return append([]T(nil), s...) }
+// nonEmpty returns a copy of a guard's list, and panics when the list is
+// empty or holds an empty value (see "nothing to check" above).
+func nonEmpty[T ~string](guard string, list []T) []T {
+	if len(list) == 0 {
+		panic("middleware: " + guard + " needs at least one value")
+	}
+	for _, v := range list {
+		if v == "" {
+			panic("middleware: " + guard + " given an empty value")
+		}
+	}
+	return append([]T(nil), list...)
+}
