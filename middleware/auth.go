@@ -89,6 +89,9 @@ func New(cfg Config) (*Authenticator, error) {
 	if cfg.Cache.Size < 0 {
 		return nil, configError("negative Cache.Size")
 	}
+	if cfg.Cache.MaxBytes < 0 {
+		return nil, configError("negative Cache.MaxBytes")
+	}
 	a := &Authenticator{
 		keys:         cfg.Keys,
 		issuers:      slices.Clone(cfg.Issuers),
@@ -133,7 +136,11 @@ func New(cfg Config) (*Authenticator, error) {
 		if size == 0 {
 			size = DefaultCacheSize
 		}
-		a.cache = newTokenCache(size)
+		maxBytes := cfg.Cache.MaxBytes
+		if maxBytes == 0 {
+			maxBytes = DefaultCacheBytes
+		}
+		a.cache = newTokenCache(size, maxBytes)
 	}
 	// The authenticator's guards report like the authenticator: Debug log,
 	// OnRejected, then the error handler.
@@ -255,7 +262,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, raw string) (*session.
 		return nil, err
 	}
 	if a.cache != nil {
-		a.cache.put(&cacheEntry{raw: raw, tok: tok, key: key, kid: p.KID, alg: p.Alg})
+		a.cache.put(&cacheEntry{raw: raw, tok: tok, key: key, kid: p.KID, alg: p.Alg, cost: entryCost(raw, tok)})
 	}
 	return tok, nil
 }

@@ -2,31 +2,43 @@ package middleware
 
 import (
 	"sync"
+	"unsafe"
 
 	"github.com/sessiongate/sessiongate/jwks"
 	"github.com/sessiongate/sessiongate/session"
 )
 
 // tokenCache remembers tokens that passed every check, so a repeated token
-// costs a map lookup instead of a signature verification. It is bounded
-// (entries), sharded (lock contention), and every hit is re-checked by the
-// caller: exp and nbf against the clock, and the key against the key set.
+// costs a map lookup instead of a signature verification. It is bounded by
+// entries and by bytes (each entry's cost is estimated from the token and
+// its decoded session, see entryCost), sharded (lock contention), and every
+// hit is re-checked by the caller: exp and nbf against the clock, and the
+// key against the key set. An entry that would take more than its shard's
+// byte budget is not cached at all.
 //
 // Entries are indexed by the token's last bytes (its signature's tail) to
 // hash little, and a hit requires the whole token to be equal. A forged token
 // that copies a cached token's signature is therefore a miss; it is
 // rejected on the cold path and never replaces the genuine entry.
 type tokenCache struct {
-	shards      [cacheShards]cacheShard
-	maxPerShard int
+	shards        [cacheShards]cacheShard
+	maxPerShard   int
+	bytesPerShard int
 }
 
 const cacheShards = 16
 
+type shardState struct {
+	mu    sync.RWMutex
+	m     map[string]*cacheEntry
+	bytes int // sum of the entries' cost
+}
+
+// cacheShard pads a shard to two cache lines (the adjacent-line prefetcher
+// fetches pairs), so shards locked by different cores do not share one.
 type cacheShard struct {
-	mu sync.RWMutex
-	m  map[string]*cacheEntry
-	_  [40]byte // keep shards on separate cache lines
+	shardState
+	_ [128 - unsafe.Sizeof(shardState{})%128]byte
 }
 
 // cacheEntry is immutable once stored.
@@ -35,10 +47,11 @@ type cacheEntry struct {
 	tok      *session.Token
 	key      *jwks.Key // the key that verified the token
 	kid, alg string
+	cost     int // estimated bytes held, see entryCost
 }
 
-func newTokenCache(size int) *tokenCache {
-	c := &tokenCache{maxPerShard: (size + cacheShards - 1) / cacheShards}
+func newTokenCache(size, maxBytes int) *tokenCache {
+	c := &tokenCache{maxPerShard: (size + cacheShards - 1) / cacheShards, bytesPerShard: maxBytes / cacheShards}
 	for i := range c.shards {
 		c.shards[i].m = make(map[string]*cacheEntry)
 	}
@@ -74,15 +87,25 @@ func (c *tokenCache) get(token string) *cacheEntry {
 	return e
 }
 
+// put stores e, evicting entries until the shard is within both bounds; an
+// entry larger than a shard's byte budget is not stored.
 func (c *tokenCache) put(e *cacheEntry) {
+	if e.cost > c.bytesPerShard {
+		return
+	}
 	key := tail(e.raw)
 	s := c.shard(key)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.m[key]; !ok && len(s.m) >= c.maxPerShard {
+	if old, ok := s.m[key]; ok {
+		s.bytes -= old.cost
+		delete(s.m, key)
+	}
+	for len(s.m) > 0 && (len(s.m) >= c.maxPerShard || s.bytes+e.cost > c.bytesPerShard) {
 		s.evictLocked()
 	}
 	s.m[key] = e
+	s.bytes += e.cost
 }
 
 // evictLocked drops one entry: of a few sampled at random (map iteration
@@ -103,6 +126,7 @@ func (s *cacheShard) evictLocked() {
 		}
 	}
 	if n > 0 {
+		s.bytes -= s.m[victim].cost
 		delete(s.m, victim)
 	}
 }
@@ -113,9 +137,22 @@ func (c *tokenCache) remove(e *cacheEntry) {
 	s := c.shard(key)
 	s.mu.Lock()
 	if s.m[key] == e {
+		s.bytes -= e.cost
 		delete(s.m, key)
 	}
 	s.mu.Unlock()
+}
+
+// bytes returns the sum of the entries' cost (for tests).
+func (c *tokenCache) bytes() int {
+	n := 0
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.RLock()
+		n += s.bytes
+		s.mu.RUnlock()
+	}
+	return n
 }
 
 // len returns the number of entries (for tests and stats).
@@ -126,6 +163,55 @@ func (c *tokenCache) len() int {
 		s.mu.RLock()
 		n += len(s.m)
 		s.mu.RUnlock()
+	}
+	return n
+}
+
+// entryOverhead is what an entry costs besides its token and session: the
+// entry, its map slot and index string, the Token struct.
+const entryOverhead = int(unsafe.Sizeof(cacheEntry{})+unsafe.Sizeof(session.Token{})) + 64
+
+// entryCost estimates the bytes an entry keeps alive: the token, the decoded
+// payload it was read from (the session's strings are substrings of it, or
+// unescaped copies no longer than it), and every slice and pointer of the
+// session. It is an upper bound up to the allocator's rounding.
+func entryCost(raw string, t *session.Token) int {
+	n := entryOverhead + len(raw) + 2*len(t.Payload()) + len(t.Registered.Audience)*int(unsafe.Sizeof(""))
+	a := &t.Active
+	n += cap(a.Permissions)*int(unsafe.Sizeof(session.Permission{})) + cap(a.Roles)*int(unsafe.Sizeof(session.Role{})) +
+		cap(a.Plans)*int(unsafe.Sizeof(session.Plan("")))
+	n += profileCost(&a.Profile)
+	return n
+}
+
+func profileCost(p *session.Profile) int {
+	const str = int(unsafe.Sizeof(""))
+	n := (cap(p.Permissions) + cap(p.Roles) + cap(p.Plans)) * str
+	if p.Phone != nil {
+		n += str
+	}
+	n += organizationCost(&p.Organization)
+	n += cap(p.Groups) * int(unsafe.Sizeof(session.Group{}))
+	for i := range p.Groups {
+		g := &p.Groups[i]
+		n += (cap(g.Permissions) + cap(g.Roles)) * str
+		if g.ParentID != nil {
+			n += str
+		}
+		n += cap(g.Profiles) * int(unsafe.Sizeof(session.Profile{}))
+		for j := range g.Profiles {
+			n += profileCost(&g.Profiles[j])
+		}
+	}
+	return n
+}
+
+func organizationCost(o *session.Organization) int {
+	n := 0
+	for _, p := range [...]*string{o.Address, o.Phone, o.BusinessName, o.Address2, o.ContactEmail, o.Timezone} {
+		if p != nil {
+			n += int(unsafe.Sizeof(""))
+		}
 	}
 	return n
 }

@@ -18,6 +18,7 @@ const (
 	DefaultMaxLifetime  = 24 * time.Hour
 	DefaultMaxTokenSize = 16 << 10
 	DefaultCacheSize    = 10_000
+	DefaultCacheBytes   = 64 << 20
 )
 
 // DefaultAlgorithms are the algorithms accepted when Config.Algorithms is
@@ -120,14 +121,18 @@ type TokenRules struct {
 // CacheConfig configures the verified-token cache. A hit skips signature
 // verification and claims decoding, but exp and nbf are checked again on
 // every hit and an entry whose key has left the key set is dropped at once.
-// Each entry holds the token and its decoded session: measured with a
-// realistic 1.5 KB Verdocs access token, about 3.8 KB per entry, so 10,000
-// entries take about 38 MB (tokens are bounded by TokenRules.MaxSize).
+// Each entry holds the token and its decoded session; the cache is bounded
+// both by entries and by the bytes they hold (estimated per entry from the
+// token and its decoded session), whichever is reached first. A token whose
+// entry would take more than 1/16 of MaxBytes is verified on every request
+// instead of being cached.
 type CacheConfig struct {
 	// Disabled turns the cache off.
 	Disabled bool
 	// Size bounds the entries. Default: 10,000.
 	Size int
+	// MaxBytes bounds the memory the entries hold. Default: 64 MiB.
+	MaxBytes int
 }
 
 // Hooks observe outcomes. They run on the request's goroutine and must be

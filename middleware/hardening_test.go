@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"net/http"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
@@ -153,4 +154,36 @@ func TestForgedTokenWorkBounded(t *testing.T) {
 			assert.LessOrEqual(t, perRun, uint64(2*len(tok)))
 		})
 	}
+}
+
+// The verified-token cache is bounded by bytes: many distinct large tokens
+// do not pin more memory than Cache.MaxBytes.
+func TestCacheBoundedByBytesThroughHandler(t *testing.T) {
+	const maxBytes = 2 << 20
+	f := newFixture(t, func(c *middleware.Config) { c.Cache.MaxBytes = maxBytes })
+	ec := f.idp.AddKey(jwkstest.ES256)
+	s := fullSession()
+	pad := strings.Repeat("x", 11<<10)
+	toks := make([]string, 300)
+	for i := range toks {
+		toks[i] = f.idp.Token(s, jwkstest.WithKey(ec), jwkstest.WithClaim("pad", pad), jwkstest.WithClaim("n", i))
+	}
+	require.Greater(t, len(toks[0]), 15<<10)
+	h := f.auth.Handler(reportHandler)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for _, tok := range toks {
+		res := f.do(t, h, bearer(tok))
+		require.Equal(t, 200, res.status, res.body)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	grown := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	t.Logf("%d tokens of %d bytes: heap grew by %d bytes (MaxBytes %d)", len(toks), len(toks[0]), grown, maxBytes)
+	assert.Less(t, grown, int64(maxBytes+maxBytes/2))
+	// The newest token is still served from the cache.
+	res := f.do(t, h, bearer(toks[len(toks)-1]))
+	assert.Equal(t, 200, res.status)
+	runtime.KeepAlive(toks)
 }
