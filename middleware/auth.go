@@ -175,11 +175,15 @@ func (a *Authenticator) serve(w http.ResponseWriter, r *http.Request, next http.
 	}
 	if err == nil && raw != "" {
 		var tok *session.Token
-		if tok, err = a.Authenticate(r.Context(), raw); err == nil {
+		if tok, err = a.authenticate(r.Context(), raw); err == nil {
+			// The request gets its own deep copy of the (possibly cached
+			// and shared) token: what a handler changes stays in it.
+			r = r.WithContext(session.NewTokenContext(r.Context(), tok))
 			if a.hooks.OnAuthenticated != nil {
+				tok, _ = session.TokenFromContext(r.Context())
 				a.hooks.OnAuthenticated(r, tok)
 			}
-			next.ServeHTTP(w, r.WithContext(session.NewTokenContext(r.Context(), tok)))
+			next.ServeHTTP(w, r)
 			return
 		}
 	}
@@ -234,9 +238,19 @@ func (a *Authenticator) extract(r *http.Request) (string, error) {
 // Authenticate verifies a compact token and returns its decoded claims, for
 // uses outside an HTTP middleware chain (a WebSocket upgrade, a gRPC
 // interceptor). Errors are *Error values, as the middleware reports them.
-// The returned Token may be shared with other callers: treat it as
-// read-only.
+// The returned Token is the caller's own copy (see [session.Token.Clone]):
+// changing it changes nothing the authenticator keeps.
 func (a *Authenticator) Authenticate(ctx context.Context, raw string) (*session.Token, error) {
+	tok, err := a.authenticate(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	return tok.Clone(), nil
+}
+
+// authenticate is Authenticate returning the shared token (cached, or about
+// to be): callers must not change it or hand it out.
+func (a *Authenticator) authenticate(ctx context.Context, raw string) (*session.Token, error) {
 	now := a.now().Unix()
 	if a.cache != nil {
 		if e := a.cache.get(raw); e != nil {

@@ -139,7 +139,8 @@ type CacheConfig struct {
 // fast; nil hooks are skipped.
 type Hooks struct {
 	// OnAuthenticated is called for every request that carries a valid
-	// token, before the next handler.
+	// token, before the next handler, with the request as next sees it and
+	// its own copy of the token (the one in r's context).
 	OnAuthenticated func(r *http.Request, t *session.Token)
 	// OnRejected is called for every refused request with the *Error (use
 	// errors.Is for the reason), including requests without a token on

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"runtime"
 	"strings"
@@ -186,4 +187,53 @@ func TestCacheBoundedByBytesThroughHandler(t *testing.T) {
 	res := f.do(t, h, bearer(toks[len(toks)-1]))
 	assert.Equal(t, 200, res.status)
 	runtime.KeepAlive(toks)
+}
+
+// A request's session is its own: a middleware that changes it (a step-up
+// appending a role) changes nothing for later requests with the same
+// (cached) token, guards included.
+func TestSessionChangesStayInTheirRequest(t *testing.T) {
+	f := newFixture(t, nil)
+	s := fullSession()
+	s.Roles = []session.Role{{ID: session.RoleMember, Name: session.RoleMember}}
+	tok := f.idp.Token(s)
+	stepUp := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			s, _ := session.FromContext(r.Context())
+			s.Roles = append(s.Roles, session.Role{ID: session.RoleOwner})
+			s.Roles[0].ID = session.RoleOwner
+			s.Permissions[0].ID = session.PermOrgDelete
+			*s.Profile.Organization.Phone = "changed"
+			tk, _ := session.TokenFromContext(r.Context())
+			tk.Registered.Audience[0] = "changed"
+			next.ServeHTTP(w, r)
+		})
+	}
+	s.Profile.Organization.Phone = new(string)
+	tok = f.idp.Token(s)
+	owner := f.auth.Handler(f.auth.RequireRole(session.RoleOwner)(reportHandler))
+	res := f.do(t, f.auth.Handler(stepUp(f.auth.RequireRole(session.RoleOwner)(reportHandler))), bearer(tok))
+	require.Equal(t, 200, res.status, "the step-up applies to its own request")
+	for range 2 { // the second request is a cache hit
+		res = f.do(t, owner, bearer(tok))
+		assert.Equal(t, 403, res.status, "a later request with the same token is not an owner")
+		res = f.do(t, f.auth.Handler(f.auth.RequirePermission(session.PermOrgDelete)(reportHandler)), bearer(tok))
+		assert.Equal(t, 403, res.status)
+	}
+	// The session the next request sees is the token's, untouched.
+	check := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s, _ := session.FromContext(r.Context())
+		tk, _ := session.TokenFromContext(r.Context())
+		_ = json.NewEncoder(w).Encode(map[string]any{"roles": len(s.Roles), "role": s.Roles[0].ID,
+			"phone": *s.Profile.Organization.Phone, "aud": tk.Registered.Audience[0]})
+	})
+	res = f.do(t, f.auth.Handler(check), bearer(tok))
+	assert.Equal(t, map[string]any{"roles": 1.0, "role": session.RoleMember, "phone": "", "aud": jwkstest.DefaultAudience}, res.body)
+	// Authenticate hands out copies too.
+	t1, err := f.auth.Authenticate(context.Background(), tok)
+	require.NoError(t, err)
+	t1.Active.Roles[0].ID = session.RoleOwner
+	t2, err := f.auth.Authenticate(context.Background(), tok)
+	require.NoError(t, err)
+	assert.Equal(t, session.RoleMember, t2.Active.Roles[0].ID)
 }

@@ -17,11 +17,23 @@ func NewSigningContext(ctx context.Context, s *SigningSession) context.Context {
 	return context.WithValue(ctx, contextKey{}, s)
 }
 
-// NewTokenContext returns a copy of ctx carrying a decoded token: its
-// session, registered claims and raw form. The middleware uses it; FromContext
-// and SigningFromContext read the session out of it.
+// NewTokenContext returns a copy of ctx carrying a deep copy of the decoded
+// token t: its session, registered claims and raw form. The middleware uses
+// it; FromContext, SigningFromContext and TokenFromContext read it back.
+//
+// Because the context holds its own copy (see [Token.Clone]), a handler or
+// middleware may change the session it reads from the context (a step-up
+// that appends a role, say) without changing t or any other request's
+// session: a token that the middleware caches and hands to every request
+// carrying it is never changed through a request. A nil t stores nothing
+// that FromContext would find.
 func NewTokenContext(ctx context.Context, t *Token) context.Context {
-	return context.WithValue(ctx, contextKey{}, t)
+	if t == nil {
+		return context.WithValue(ctx, contextKey{}, (*Token)(nil))
+	}
+	c := &tokenContext{Context: ctx}
+	t.cloneInto(&c.tok)
+	return c
 }
 
 // FromContext returns the active session stored in ctx, if any.

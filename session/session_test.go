@@ -35,7 +35,8 @@ func TestContext(t *testing.T) {
 	tctx := NewTokenContext(ctx, tok)
 	got, ok = FromContext(tctx)
 	assert.True(t, ok)
-	assert.Same(t, &tok.Active, got)
+	assert.Equal(t, &tok.Active, got)
+	assert.NotSame(t, &tok.Active, got, "the context holds its own copy")
 	gotT, ok := TokenFromContext(tctx)
 	assert.True(t, ok)
 	assert.Equal(t, "a.b.c", gotT.Raw)
@@ -45,7 +46,8 @@ func TestContext(t *testing.T) {
 	stok := &Token{Kind: KindSigning, Signing: SigningSession{DocumentID: "d"}}
 	gotS, ok = SigningFromContext(NewTokenContext(ctx, stok))
 	assert.True(t, ok)
-	assert.Same(t, &stok.Signing, gotS)
+	assert.Equal(t, &stok.Signing, gotS)
+	assert.NotSame(t, &stok.Signing, gotS, "the context holds its own copy")
 	_, ok = FromContext(NewTokenContext(ctx, stok))
 	assert.False(t, ok)
 
