@@ -103,8 +103,8 @@ type TokenRules struct {
 	// Leeway is the clock skew allowed for exp, nbf and iat. Default: 30 s.
 	// A negative value means none.
 	Leeway time.Duration
-	// MaxLifetime bounds exp − iat (exp − now when the token has no iat).
-	// Default: 24 h.
+	// MaxLifetime bounds a token's lifetime: exp − iat (exp − now when the
+	// token has no iat) must be at most MaxLifetime + Leeway. Default: 24 h.
 	MaxLifetime time.Duration
 	// MaxSize bounds the compact token, in bytes, checked before any
 	// decoding. Default: 16 KiB.

@@ -51,6 +51,14 @@
 //     key's issuer when its source names one); aud containing one of
 //     Audiences; a signing-session token only with AllowSigningSessions.
 //
+// # A token's string is not its identity
+//
+// ECDSA signatures are malleable: when (r, s) verifies, so does (r, n − s),
+// and RFC 7518 does not forbid either, so one token signed with ES256/384/512
+// has two valid compact forms. Anything keyed on the token string (a deny
+// list, a rate limit, a replay cache) should be keyed on the jti claim
+// ([session.Registered].ID) or on iss and sub instead.
+//
 // # Verified-token cache
 //
 // A token that passed is remembered (bounded, on by default), so a repeated
