@@ -133,9 +133,11 @@ func run(python string, keep bool) (code int) {
 	}
 	logf("example server built in %.1fs", time.Since(t0).Seconds())
 
-	e.runOIDCProvider()
-	stopAll()
+	pending := e.runOIDCProvider()
 	e.runPython()
+	if pending != nil {
+		pending()
+	}
 	return
 }
 

@@ -24,6 +24,8 @@ const (
 	opAudience      = "https://api.interop.test"
 	opResourceBase  = "https://api.interop.test/"
 	opOtherResource = "https://other.interop.test/"
+	opShortResource = "https://api.interop.test/short-lived" // tokens valid 1 s
+	leeway          = 30 * time.Second                       // the example's (middleware.DefaultLeeway)
 	opRedirectURI   = "http://127.0.0.1/cb"
 	opStartTimeout  = 30 * time.Second
 )
@@ -95,6 +97,7 @@ func (e *env) startProvider(port int, keysFile string) (*provider, error) {
 type tokenResponse struct {
 	AccessToken  string `json:"access_token"`
 	RefreshToken string `json:"refresh_token"`
+	IDToken      string `json:"id_token"`
 	TokenType    string `json:"token_type"`
 	ExpiresIn    int    `json:"expires_in"`
 	Scope        string `json:"scope"`
@@ -276,12 +279,15 @@ func (e *env) opKeys(gen int) string {
 	return filepath.Join(e.tmp, fmt.Sprintf("oidc-provider-keys-%d.json", gen))
 }
 
-// runOIDCProvider runs the oidc-provider checks.
-func (e *env) runOIDCProvider() {
+// runOIDCProvider runs the oidc-provider checks. The expiry of a
+// short-lived token is checked last, when it has expired beyond the leeway:
+// the returned function (nil if none) waits for that, checks it and stops the
+// server it needs; run it after the other sections.
+func (e *env) runOIDCProvider() (pending func()) {
 	const sec = "oidc-provider"
 	op, err := e.startProvider(0, e.opKeys(1))
 	if !e.s.check(sec+": provider starts and serves its discovery document", err) {
-		return
+		return nil
 	}
 	defer func() {
 		if op != nil {
@@ -292,9 +298,13 @@ func (e *env) runOIDCProvider() {
 
 	ex, err := e.startExample("example (oidc-provider)", "-jwks-url", op.jwksURL, "-issuer", op.issuer, "-audience", opAudience, "-typ", "at+jwt")
 	if !e.s.check(sec+": example server starts against the provider", err) {
-		return
+		return nil
 	}
-	defer ex.stop()
+	defer func() {
+		if pending == nil {
+			ex.stop()
+		}
+	}()
 
 	// Every algorithm, client credentials, owner.
 	gen1 := map[string]string{}
@@ -359,6 +369,15 @@ func (e *env) runOIDCProvider() {
 	}
 	e.s.check(sec+": authorization code + PKCE (alice, PS256): /me is alice's session, /admin 200", err)
 
+	// The ID token of the same flow is no access token: no typ at+jwt, and
+	// its audience is the client.
+	if alice.IDToken == "" {
+		err = errors.New("no id_token in the token response")
+	} else {
+		err = ex.refuses("/me", alice.IDToken, "token type not allowed")
+	}
+	e.s.check(sec+": the flow's ID token presented as an access token: 401 token type not allowed", err)
+
 	bob, err := op.authorizationCode("bob", opResourceBase+"EdDSA")
 	if err == nil {
 		err = checkHeader(bob.AccessToken, "EdDSA")
@@ -415,7 +434,7 @@ func (e *env) runOIDCProvider() {
 	op.proc.stop()
 	op, err = e.startProvider(op.port, e.opKeys(2))
 	if !e.s.check(sec+": rotation: provider restarts on its port with new keys", err) {
-		return
+		return nil
 	}
 	rotated, err := op.clientCredentials("svc-owner", opResourceBase+"ES256")
 	if err == nil {
@@ -445,13 +464,31 @@ func (e *env) runOIDCProvider() {
 	}
 	e.s.check(sec+": rotation: tokens of the removed keys refused after the refresh (401 unknown signing key, every algorithm accepted before)", errors.Join(olds...))
 
+	// A token that expires in a second: accepted (and cached) now, checked
+	// again at the end.
+	short, err := op.clientCredentials("svc-owner", opShortResource)
+	var shortExp time.Time
+	if err == nil {
+		_, p, _ := parts(short)
+		shortExp = time.Unix(num(p, "exp"), 0)
+		if d := num(p, "exp") - num(p, "iat"); d != 1 {
+			err = fmt.Errorf("exp - iat = %d s, want 1", d)
+		}
+	}
+	if err == nil {
+		err = ex.expect("/me", short, http.StatusOK)
+	}
+	if !e.s.check(sec+": a token valid for one second (exp − iat = 1) is accepted at once", err) {
+		short = ""
+	}
+
 	// Provider stopped.
 	unseen := map[string]string{}
 	for _, alg := range []string{"RS256", "ES512", "EdDSA"} {
 		tok, err := op.clientCredentials("svc-owner", opResourceBase+alg)
 		if err != nil {
 			e.s.fail(sec+": outage: token "+alg+" before the stop", err)
-			return
+			return nil
 		}
 		unseen[alg] = tok
 	}
@@ -478,17 +515,31 @@ func (e *env) runOIDCProvider() {
 	}
 	e.s.check(sec+": outage: a server started while the provider is down answers 503 with Retry-After", err)
 	if fresh == nil {
-		return
+		return nil
 	}
 
 	op, err = e.startProvider(op.port, e.opKeys(2))
 	if !e.s.check(sec+": outage: provider comes back on its port", err) {
-		return
+		return nil
 	}
 	start := time.Now()
 	err = fresh.await("/me", rotated, http.StatusOK, 20*time.Second)
 	logf("the fresh server answered 200 %.1fs after the provider came back", time.Since(start).Seconds())
 	e.s.check(sec+": outage: the fresh server accepts tokens once the provider is back", err)
+
+	if short == "" {
+		return nil
+	}
+	return func() {
+		defer ex.stop()
+		// Whole seconds: expired once now > exp + leeway.
+		wait := time.Until(shortExp.Add(leeway + 1500*time.Millisecond))
+		if wait > 0 {
+			logf("waiting %.0fs for the one-second token to expire beyond the %v leeway", wait.Seconds(), leeway)
+			time.Sleep(wait)
+		}
+		e.s.check(sec+": the one-second token, accepted before, is refused once expired beyond the leeway: 401 token expired", ex.refuses("/me", short, "token expired"))
+	}
 }
 
 // checkHeader checks what a producer put in the JOSE header: alg as asked,

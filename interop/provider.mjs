@@ -10,11 +10,13 @@
 // with a new file is a key rotation. Once listening it prints one JSON line
 // on standard output: {"ready":true,"issuer":"http://127.0.0.1:PORT"}.
 //
-// Resource servers (RFC 8707 resource indicators), one per algorithm, all
-// with the audience given by --audience:
+// Resource servers (RFC 8707 resource indicators), one per algorithm and a
+// short-lived one, all with the audience given by --audience, and another
+// API:
 //
-//	https://api.interop.test/<ALG>   JWT access tokens signed with ALG
-//	https://other.interop.test/      audience https://other.interop.test (another API)
+//	https://api.interop.test/<ALG>          JWT access tokens signed with ALG, valid 10 minutes
+//	https://api.interop.test/short-lived    ES256, valid 1 second
+//	https://other.interop.test/             audience https://other.interop.test (another API)
 //
 // Clients:
 //
@@ -35,6 +37,7 @@ import Provider from 'oidc-provider';
 
 const ALGS = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519'];
 const RESOURCE_BASE = 'https://api.interop.test/';
+const SHORT_RESOURCE = 'https://api.interop.test/short-lived';
 const OTHER_RESOURCE = 'https://other.interop.test/';
 const OTHER_AUDIENCE = 'https://other.interop.test';
 const NS = 'https://verdocs.com/';
@@ -97,6 +100,14 @@ function resourceServers(audience) {
       jwt: { sign: { alg } },
     });
   }
+  // A token that expires one second after it is issued.
+  servers.set(SHORT_RESOURCE, {
+    scope: 'api:read',
+    audience,
+    accessTokenTTL: 1,
+    accessTokenFormat: 'jwt',
+    jwt: { sign: { alg: 'ES256' } },
+  });
   servers.set(OTHER_RESOURCE, {
     scope: 'api:read',
     audience: OTHER_AUDIENCE,
@@ -163,7 +174,6 @@ server.listen(Number(args.port), '127.0.0.1', () => {
     // offline_access scope dance.
     issueRefreshToken: (ctx, client) => client.grantTypeAllowed('refresh_token'),
     cookies: { keys: ['interop-cookie-key-not-a-secret'] },
-    ttl: { AccessToken: 600, ClientCredentials: 600 },
   });
   for (const event of ['server_error', 'grant.error', 'authorization.error', 'jwks.error']) {
     provider.on(event, (ctx, err) => console.error(`provider: ${event}: ${err?.message} ${err?.error_description ?? ''}`));
