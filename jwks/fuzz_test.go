@@ -4,9 +4,13 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"math/big"
 	"os"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -34,6 +38,7 @@ func FuzzParseKeySet(f *testing.F) {
 		[]byte(`{"keys":` + strings.Repeat("[", 1000) + strings.Repeat("]", 1000) + `}`),
 		[]byte(`{"keys":[{"kty":"RSA","kty":"oct","k":"AA","n":"AQAB","e":"AQAB"}]}`),
 		[]byte(`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"\u0000"}]}`),
+		smallOrderSet(f),
 		[]byte("\xef\xbb\xbf{\"keys\":[]}"),
 		[]byte(`[]`), []byte(`null`), []byte(``), []byte(`{"keys":{}}`),
 		must(good),
@@ -96,6 +101,17 @@ func FuzzParseKeySet(f *testing.F) {
 				if len(p) != ed25519.PublicKeySize {
 					t.Fatal("short Ed25519 key kept")
 				}
+				y := slices.Clone(p)
+				slices.Reverse(y)
+				y[0] &= 0x7f
+				if new(big.Int).SetBytes(y).Cmp(ed25519P) >= 0 {
+					t.Fatalf("non-canonical Ed25519 key %x kept", []byte(p))
+				}
+				for _, so := range smallOrderEd25519 {
+					if hex.EncodeToString(p) == so.x {
+						t.Fatalf("small-order Ed25519 key %s kept", so.name)
+					}
+				}
 			default:
 				t.Fatalf("kept a %T", p)
 			}
@@ -126,6 +142,16 @@ func FuzzParseKeySet(f *testing.F) {
 			}
 		}
 	})
+}
+
+// smallOrderSet is a JWK set of every small-order Ed25519 encoding and a
+// good key.
+func smallOrderSet(tb testing.TB) []byte {
+	keys := []jwkMap{edJWK(tb, "good")}
+	for i, so := range smallOrderEd25519 {
+		keys = append(keys, jwkMap{"kty": "OKP", "crv": "Ed25519", "kid": strconv.Itoa(i), "x": b64(unhex(tb, so.x))})
+	}
+	return setJSON(keys...)
 }
 
 func countKid(keys []map[string]json.RawMessage, kid string) int {

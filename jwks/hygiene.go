@@ -207,8 +207,8 @@ func checkKey(raw json.RawMessage, allowed algMask) (k *Key, kid, kty, reason st
 			return nil, kid, kty, "EC point is not on the curve"
 		}
 	case ed25519.PublicKey:
-		if len(p) != ed25519.PublicKeySize {
-			return nil, kid, kty, "malformed Ed25519 key"
+		if r := checkEd25519(p); r != "" {
+			return nil, kid, kty, r
 		}
 	default:
 		return nil, kid, kty, fmt.Sprintf("not a signature key (%T)", pub)

@@ -1,12 +1,17 @@
 package jwks
 
 import (
+	"context"
+	"crypto/ed25519"
 	"crypto/elliptic"
 	"errors"
 	"math/big"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sessiongate/sessiongate/internal/jws"
 )
 
 func TestParseKeySetHygiene(t *testing.T) {
@@ -197,4 +202,72 @@ func must(m jwkMap) []byte {
 	b := setJSON(m)
 	// strip {"keys":[ ... ]}
 	return b[len(`{"keys":[`) : len(b)-2]
+}
+
+// TestEd25519KeyHygiene holds the rule that an Ed25519 key must be the
+// canonical encoding of a point that is not of small order. With a
+// small-order key, a signature R = B, S = 1 made without any private key
+// verifies with crypto/ed25519 (the cofactorless RFC 8032 check); through
+// the Set, the key is not served, so such a token is refused.
+func TestEd25519KeyHygiene(t *testing.T) {
+	type row struct {
+		name, x, reason string
+		forgeable       bool
+	}
+	var rows []row
+	for _, so := range smallOrderEd25519 {
+		reason := "small order"
+		if !so.canonical {
+			reason = "not canonically encoded"
+		}
+		rows = append(rows, row{so.name, so.x, reason, true})
+	}
+	rows = append(rows,
+		row{"y = 2^255-1 (p+18)", "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", "y >= p", false},
+		row{"y = p+2", "efffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", "y >= p", false},
+	)
+	ctx := context.Background()
+	for _, tt := range rows {
+		t.Run(tt.name, func(t *testing.T) {
+			pub := ed25519.PublicKey(unhex(t, tt.x))
+			si, sig := forgeEd25519(t, pub, "weak")
+			if tt.forgeable && si == "" {
+				t.Fatal("the forged signature R = B, S = 1 does not verify with crypto/ed25519")
+			}
+			weak := jwkMap{"kty": "OKP", "crv": "Ed25519", "kid": "weak", "x": b64(pub)}
+			body := setJSON(weak, edJWK(t, "good"))
+			set, err := New(Config{Sources: []Source{StaticSource(body)}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer set.Close()
+			k, err := set.Key(ctx, "weak", "EdDSA")
+			if err == nil && si != "" && jws.Verify(jws.EdDSA, k.Public, si, sig) == nil {
+				t.Fatal("a token forged without the private key verifies through the Set")
+			}
+			if !errors.Is(err, ErrKeyNotFound) {
+				t.Fatalf("Key = %v, %v; want ErrKeyNotFound", k, err)
+			}
+			ps, err := parseKeySet(body, "", defaultAlgs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(ps.keys) != 1 || ps.keys[0].ID != "good" || len(ps.rejected) != 1 {
+				t.Fatalf("kept %d keys, dropped %+v", len(ps.keys), ps.rejected)
+			}
+			if r := ps.rejected[0].reason; !strings.Contains(r, tt.reason) {
+				t.Errorf("reason %q does not contain %q", r, tt.reason)
+			}
+		})
+	}
+	t.Run("generated keys kept", func(t *testing.T) {
+		keys := make([]jwkMap, 200)
+		for i := range keys {
+			keys[i] = edJWK(t, strconv.Itoa(i))
+		}
+		ps, err := parseKeySet(setJSON(keys...), "", defaultAlgs)
+		if err != nil || len(ps.keys) != len(keys) {
+			t.Fatalf("kept %d of %d: %v %+v", len(ps.keys), len(keys), err, ps.rejected)
+		}
+	})
 }
