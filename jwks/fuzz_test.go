@@ -39,6 +39,7 @@ func FuzzParseKeySet(f *testing.F) {
 		[]byte(`{"keys":[{"kty":"RSA","kty":"oct","k":"AA","n":"AQAB","e":"AQAB"}]}`),
 		[]byte(`{"keys":[{"kty":"OKP","crv":"Ed25519","x":"\u0000"}]}`),
 		smallOrderSet(f),
+		factorableRSASet(f),
 		[]byte("\xef\xbb\xbf{\"keys\":[]}"),
 		[]byte(`[]`), []byte(`null`), []byte(``), []byte(`{"keys":{}}`),
 		must(good),
@@ -92,6 +93,12 @@ func FuzzParseKeySet(f *testing.F) {
 			case *rsa.PublicKey:
 				if b := p.N.BitLen(); b < minRSABits || b > maxRSABits || p.E < 3 || p.E%2 == 0 {
 					t.Fatalf("RSA key of %d bits, e=%d kept", b, p.E)
+				}
+				var r big.Int
+				for q := int64(3); q < 1000; q += 2 {
+					if r.Mod(p.N, big.NewInt(q)).Sign() == 0 {
+						t.Fatalf("RSA modulus divisible by %d kept", q)
+					}
 				}
 			case *ecdsa.PublicKey:
 				if _, err := p.ECDH(); err != nil {
@@ -150,6 +157,18 @@ func smallOrderSet(tb testing.TB) []byte {
 	keys := []jwkMap{edJWK(tb, "good")}
 	for i, so := range smallOrderEd25519 {
 		keys = append(keys, jwkMap{"kty": "OKP", "crv": "Ed25519", "kid": strconv.Itoa(i), "x": b64(unhex(tb, so.x))})
+	}
+	return setJSON(keys...)
+}
+
+// factorableRSASet is a JWK set of RSA keys anyone can factor (a prime
+// modulus, 3 x prime, 65521 x prime) and a good key.
+func factorableRSASet(tb testing.TB) []byte {
+	p, _ := new(big.Int).SetString(prime2048, 16)
+	keys := []jwkMap{rsaJWK(tb, "good", 2048)}
+	for i, m := range []int64{1, 3, 65521} {
+		n := new(big.Int).Mul(p, big.NewInt(m))
+		keys = append(keys, jwkMap{"kty": "RSA", "kid": strconv.Itoa(i), "n": b64(n.Bytes()), "e": "AQAB"})
 	}
 	return setJSON(keys...)
 }

@@ -212,18 +212,33 @@ func (m jwkMap) with(name string, v any) jwkMap {
 	return c
 }
 
-// rsaModulus returns a random odd modulus of exactly bits bits. Key hygiene
-// does not test primality, and no test here signs, so this stands in for a
+// rsaModulus returns a random modulus of exactly bits bits that passes key
+// hygiene: the product of two random odd numbers without a prime factor
+// below 2^16, so composite and free of small factors. The factors are not
+// prime, and no test here signs with such a key, so this stands in for a
 // generated key at a fraction of the cost.
 func rsaModulus(t testing.TB, bits int) *big.Int {
 	t.Helper()
-	buf := make([]byte, bits/8)
-	if _, err := rand.Read(buf); err != nil {
-		t.Fatal(err)
+	half := func(bits int) *big.Int {
+		buf := make([]byte, (bits+7)/8)
+		for {
+			if _, err := rand.Read(buf); err != nil {
+				t.Fatal(err)
+			}
+			x := new(big.Int).SetBytes(buf)
+			x.SetBit(x, 0, 1)
+			for i := bits; i < 8*len(buf); i++ {
+				x.SetBit(x, i, 0)
+			}
+			// The top two bits set make the product exactly bits long.
+			x.SetBit(x, bits-1, 1)
+			x.SetBit(x, bits-2, 1)
+			if smallFactor(x) == 0 {
+				return x
+			}
+		}
 	}
-	buf[0] |= 0x80
-	buf[len(buf)-1] |= 1
-	return new(big.Int).SetBytes(buf)
+	return new(big.Int).Mul(half(bits/2), half(bits-bits/2))
 }
 
 func rsaJWK(t testing.TB, kid string, bits int) jwkMap {

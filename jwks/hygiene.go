@@ -225,7 +225,8 @@ func checkKey(raw json.RawMessage, allowed algMask) (k *Key, kid, kty, reason st
 }
 
 // checkRSA applies the RSA rules: modulus of 2048 to 8192 bits, odd, without
-// the ROCA fingerprint; exponent a small odd value of at least 3.
+// a prime factor below 2^16, without the ROCA fingerprint, and not prime;
+// exponent a small odd value of at least 3.
 func checkRSA(p *rsa.PublicKey, rawE json.RawMessage) string {
 	var es string
 	if json.Unmarshal(rawE, &es) != nil {
@@ -257,8 +258,18 @@ func checkRSA(p *rsa.PublicKey, rawE json.RawMessage) string {
 	if p.N.Bit(0) == 0 {
 		return "RSA modulus is even"
 	}
+	// A modulus with a small prime factor, or a prime one, is factored at
+	// once: anyone can compute a private exponent from the public JWK.
+	if f := smallFactor(p.N); f != 0 {
+		return fmt.Sprintf("RSA modulus has the small prime factor %d", f)
+	}
 	if hasROCAFingerprint(p.N) {
 		return "RSA modulus has the ROCA fingerprint (CVE-2017-15361)"
+	}
+	// Last, as the costliest test: one Miller-Rabin round (a modular
+	// exponentiation) for a composite modulus.
+	if p.N.ProbablyPrime(20) {
+		return "RSA modulus is prime"
 	}
 	return ""
 }
