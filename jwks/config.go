@@ -85,10 +85,12 @@ type Config struct {
 	Fetch FetchConfig
 
 	// InsecureAllowHTTPForAnyHost permits http:// source URLs (and
-	// discovered jwks_uri values) for hosts other than loopback. Key sets
-	// fetched over plain HTTP can be replaced by anyone on the path: do not
-	// set this outside of closed test networks. Default: false, http:// is
-	// accepted only for localhost and loopback addresses.
+	// discovered jwks_uri values) for hosts other than loopback, and an
+	// http:// jwks_uri named by a discovery document fetched over https. Key
+	// sets fetched over plain HTTP can be replaced by anyone on the path: do
+	// not set this outside of closed test networks. Default: false, http://
+	// is accepted only for localhost and loopback addresses, and never for
+	// a jwks_uri discovered over https (that fetch fails with [ErrFetch]).
 	InsecureAllowHTTPForAnyHost bool
 }
 
@@ -182,8 +184,10 @@ func URLSource(jwksURL string) Source { return Source{Kind: KindURL, URL: jwksUR
 
 // OIDCSource returns a source that discovers the JWK set of an OpenID
 // Connect issuer through <issuer>/.well-known/openid-configuration. The
-// document's "issuer" must equal issuer exactly. The discovered jwks_uri is
-// kept until a fetch from it fails; the next attempt discovers again.
+// document's "issuer" must equal issuer exactly, and its "jwks_uri" must be
+// https when issuer is (see [Config.InsecureAllowHTTPForAnyHost]). The
+// discovered jwks_uri is kept until a fetch from it fails; the next attempt
+// discovers again.
 func OIDCSource(issuer string) Source { return Source{Kind: KindOIDC, Issuer: issuer} }
 
 // StaticSource returns a source that serves the keys of a JWK set document,

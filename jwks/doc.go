@@ -70,7 +70,9 @@
 // also with a caller's client. A non-2xx status, a body that is not a JSON
 // object with a "keys" array, or an oversized body fails the fetch, and the
 // previous set stays in force. URLs must be https, or http for localhost and
-// loopback addresses, unless [Config.InsecureAllowHTTPForAnyHost] is set.
+// loopback addresses, unless [Config.InsecureAllowHTTPForAnyHost] is set. A
+// jwks_uri found through an https discovery document must be https too,
+// loopback or not (no downgrade; the same switch allows it).
 //
 // # Refresh and outages
 //
