@@ -48,9 +48,11 @@ type Config struct {
 	Sources []Source
 
 	// Algorithms are the JWA signature algorithms keys may be used with.
-	// Default: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512
-	// and EdDSA. Only these are supported: HS* and "none" are refused, a
-	// remote JWK set never enables a shared-secret algorithm.
+	// Default: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512,
+	// EdDSA and Ed25519 (RFC 9864's name for EdDSA with an Ed25519 key; each
+	// name must be listed to be allowed). Only these are supported: HS* and
+	// "none" are refused, a remote JWK set never enables a shared-secret
+	// algorithm, and Ed448 is not supported.
 	Algorithms []string
 
 	// HTTPClient fetches key sets and discovery documents. Default: a client

@@ -37,7 +37,10 @@
 //
 // Nothing a token says chooses a URL: only configured sources are fetched.
 // The token's alg must be in [Config.Algorithms] and fit the key
-// ([Key.Fits]); HS* and "none" can never be enabled.
+// ([Key.Fits]); HS* and "none" can never be enabled. Ed25519 has two names,
+// "EdDSA" (RFC 8037) and the fully-specified "Ed25519" (RFC 9864): a JWK
+// whose alg is either fits tokens naming either, while Config.Algorithms
+// decides which names a token may use. Ed448 is not supported.
 //
 // # Key hygiene
 //

@@ -33,6 +33,7 @@ func FuzzParseKeySet(f *testing.F) {
 		setJSON(good.with("crv", "P-384"), good.with("y", good["x"]), ed.with("crv", "X25519")),
 		setJSON(rsaKey.with("e", strings.Repeat("A", 400)), rsaKey.with("n", strings.Repeat("_", 3000))),
 		setJSON(good.with("alg", "none"), good.with("alg", "HS256"), good.with("use", 7), good.with("key_ops", "verify")),
+		setJSON(ed.with("alg", "Ed25519"), ed.with("kid", "ed2").with("alg", "Ed448"), good.with("kid", "ec2").with("alg", "Ed25519")),
 		[]byte(`{"keys":[1,"a",null,[],{},{"kty":null},{"kty":"RSA","n":null,"e":null}]}`),
 		[]byte(`{"keys":[{"kty":"EC","crv":"P-256","x":"","y":""}],"keys":null}`),
 		[]byte(`{"keys":` + strings.Repeat("[", 1000) + strings.Repeat("]", 1000) + `}`),
@@ -80,7 +81,7 @@ func FuzzParseKeySet(f *testing.F) {
 			if !k.checked || k.fits == 0 || k.fits&^typeMask(k.Public) != 0 || k.Issuer != "iss" {
 				t.Fatalf("bad key %+v", k)
 			}
-			if k.Alg != "" && k.fits != algBit(k.Alg) {
+			if k.Alg != "" && k.fits != keyAlgMask(k.Alg) {
 				t.Fatalf("key %q fits %b, alg %q", k.ID, k.fits, k.Alg)
 			}
 			if k.ID != "" {

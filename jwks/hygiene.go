@@ -182,7 +182,7 @@ func checkKey(raw json.RawMessage, allowed algMask) (k *Key, kid, kty, reason st
 		if b == 0 {
 			return nil, kid, kty, fmt.Sprintf("alg %q is not a supported signature algorithm", alg)
 		}
-		if b&allowed == 0 {
+		if keyAlgMask(alg)&allowed == 0 {
 			return nil, kid, kty, fmt.Sprintf("alg %q is not allowed", alg)
 		}
 	}

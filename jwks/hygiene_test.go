@@ -58,6 +58,12 @@ func TestParseKeySetHygiene(t *testing.T) {
 		{"ES512 on P-256", []jwkMap{good.with("alg", "ES512"), rsa}, []string{"rsa"}, "does not fit"},
 		{"RSA key with ES alg", []jwkMap{rsa.with("alg", "ES256"), good}, []string{"good"}, "does not fit"},
 		{"EdDSA alg on EC", []jwkMap{good.with("alg", "EdDSA"), rsa}, []string{"rsa"}, "does not fit"},
+		{"Ed25519 alg kept", []jwkMap{ed.with("alg", "Ed25519")}, []string{"ed"}, ""},
+		{"EdDSA alg kept", []jwkMap{ed.with("alg", "EdDSA")}, []string{"ed"}, ""},
+		{"Ed25519 alg on EC", []jwkMap{good.with("alg", "Ed25519"), rsa}, []string{"rsa"}, `alg "Ed25519" does not fit`},
+		{"Ed25519 alg on RSA", []jwkMap{rsa.with("alg", "Ed25519"), good}, []string{"good"}, "does not fit"},
+		{"Ed448 alg", []jwkMap{ed.with("alg", "Ed448"), good}, []string{"good"}, `alg "Ed448" is not a supported signature algorithm`},
+		{"ed25519 alg (wrong case)", []jwkMap{ed.with("alg", "ed25519"), good}, []string{"good"}, "not a supported"},
 		{"RSA-OAEP alg", []jwkMap{rsa.with("alg", "RSA-OAEP"), good}, []string{"good"}, "not a supported signature algorithm"},
 		{"HS256 alg on RSA", []jwkMap{rsa.with("alg", "HS256"), good}, []string{"good"}, "not a supported"},
 		{"alg none", []jwkMap{rsa.with("alg", "none"), good}, []string{"good"}, "not a supported"},
@@ -176,6 +182,62 @@ func TestParseKeySetAllowedAlgorithms(t *testing.T) {
 	reasons := []string{ps.rejected[0].reason, ps.rejected[1].reason}
 	if !strings.Contains(reasons[0], `alg "RS256" is not allowed`) || !strings.Contains(reasons[1], "no allowed algorithm") {
 		t.Errorf("reasons %q", reasons)
+	}
+}
+
+// TestEd25519AlgorithmNames holds the rules for the two names of Ed25519,
+// "EdDSA" and the fully-specified "Ed25519" of RFC 9864: a JWK may carry
+// either; for key matching they are the same algorithm (a JWK saying one
+// fits tokens naming the other); the allow-list decides which names a
+// token may use.
+func TestEd25519AlgorithmNames(t *testing.T) {
+	ed := edJWK(t, "ed")
+	tests := []struct {
+		name    string
+		allowed []string // Config.Algorithms
+		jwkAlg  string   // "" for none
+		fits    []string // token algs the key is served for
+	}{
+		{"defaults, no alg", nil, "", []string{"EdDSA", "Ed25519"}},
+		{"defaults, alg EdDSA", nil, "EdDSA", []string{"EdDSA", "Ed25519"}},
+		{"defaults, alg Ed25519", nil, "Ed25519", []string{"EdDSA", "Ed25519"}},
+		{"EdDSA allowed, alg Ed25519", []string{"EdDSA"}, "Ed25519", []string{"EdDSA"}},
+		{"EdDSA allowed, alg EdDSA", []string{"EdDSA"}, "EdDSA", []string{"EdDSA"}},
+		{"EdDSA allowed, no alg", []string{"EdDSA"}, "", []string{"EdDSA"}},
+		{"Ed25519 allowed, alg EdDSA", []string{"Ed25519"}, "EdDSA", []string{"Ed25519"}},
+		{"Ed25519 allowed, alg Ed25519", []string{"Ed25519"}, "Ed25519", []string{"Ed25519"}},
+		{"Ed25519 allowed, no alg", []string{"Ed25519", "ES256"}, "", []string{"Ed25519"}},
+	}
+	ctx := context.Background()
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			jwk := ed
+			if tt.jwkAlg != "" {
+				jwk = ed.with("alg", tt.jwkAlg)
+			}
+			set, err := New(Config{Sources: []Source{StaticSource(setJSON(jwk))}, Algorithms: tt.allowed})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer set.Close()
+			for _, alg := range []string{"EdDSA", "Ed25519", "Ed448", "ES256"} {
+				want := slices.Contains(tt.fits, alg)
+				k, err := set.Key(ctx, "ed", alg)
+				if want && (err != nil || !k.Fits(alg)) {
+					t.Errorf("Key(%q) = %v, %v; want the key", alg, k, err)
+				}
+				if !want && !errors.Is(err, ErrAlgMismatch) {
+					t.Errorf("Key(%q) = %v, %v; want ErrAlgMismatch", alg, k, err)
+				}
+				// A token without kid finds the key by the same rule.
+				if k, err := set.Key(ctx, "", alg); want != (err == nil) {
+					t.Errorf("Key(\"\", %q) = %v, %v", alg, k, err)
+				}
+			}
+		})
+	}
+	if _, err := New(Config{Sources: []Source{StaticSource(setJSON(ed))}, Algorithms: []string{"Ed448"}}); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("Algorithms Ed448: %v, want ErrInvalidConfig", err)
 	}
 }
 
