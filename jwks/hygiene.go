@@ -182,7 +182,7 @@ func checkKey(raw json.RawMessage, allowed algMask) (k *Key, kid, kty, reason st
 		if b == 0 {
 			return nil, kid, kty, fmt.Sprintf("alg %q is not a supported signature algorithm", alg)
 		}
-		if b&allowed == 0 {
+		if keyAlgMask(alg)&allowed == 0 {
 			return nil, kid, kty, fmt.Sprintf("alg %q is not allowed", alg)
 		}
 	}
@@ -207,8 +207,8 @@ func checkKey(raw json.RawMessage, allowed algMask) (k *Key, kid, kty, reason st
 			return nil, kid, kty, "EC point is not on the curve"
 		}
 	case ed25519.PublicKey:
-		if len(p) != ed25519.PublicKeySize {
-			return nil, kid, kty, "malformed Ed25519 key"
+		if r := checkEd25519(p); r != "" {
+			return nil, kid, kty, r
 		}
 	default:
 		return nil, kid, kty, fmt.Sprintf("not a signature key (%T)", pub)
@@ -225,7 +225,8 @@ func checkKey(raw json.RawMessage, allowed algMask) (k *Key, kid, kty, reason st
 }
 
 // checkRSA applies the RSA rules: modulus of 2048 to 8192 bits, odd, without
-// the ROCA fingerprint; exponent a small odd value of at least 3.
+// a prime factor below 2^16, without the ROCA fingerprint, and not prime;
+// exponent a small odd value of at least 3.
 func checkRSA(p *rsa.PublicKey, rawE json.RawMessage) string {
 	var es string
 	if json.Unmarshal(rawE, &es) != nil {
@@ -257,8 +258,18 @@ func checkRSA(p *rsa.PublicKey, rawE json.RawMessage) string {
 	if p.N.Bit(0) == 0 {
 		return "RSA modulus is even"
 	}
+	// A modulus with a small prime factor, or a prime one, is factored at
+	// once: anyone can compute a private exponent from the public JWK.
+	if f := smallFactor(p.N); f != 0 {
+		return fmt.Sprintf("RSA modulus has the small prime factor %d", f)
+	}
 	if hasROCAFingerprint(p.N) {
 		return "RSA modulus has the ROCA fingerprint (CVE-2017-15361)"
+	}
+	// Last, as the costliest test: one Miller-Rabin round (a modular
+	// exponentiation) for a composite modulus.
+	if p.N.ProbablyPrime(20) {
+		return "RSA modulus is prime"
 	}
 	return ""
 }

@@ -62,7 +62,7 @@ func FuzzExtract(f *testing.F) {
 }
 
 // fuzzIssuer is the fixed key set of FuzzAuthenticate: one issuer with an
-// RS256, an ES256 and an EdDSA key, served statically.
+// RS256, an ES256, an EdDSA and an Ed25519 key, served statically.
 type fuzzIssuer struct {
 	idp  *jwkstest.Issuer
 	auth *middleware.Authenticator
@@ -76,6 +76,7 @@ func newFuzzIssuer(tb testing.TB) *fuzzIssuer {
 	idp.SetClock(clock)
 	idp.AddKey(jwkstest.ES256)
 	idp.AddKey(jwkstest.EdDSA)
+	idp.AddKey(jwkstest.Ed25519)
 	keys, err := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.StaticSource(idp.JWKS())}, Clock: clock})
 	if err != nil {
 		tb.Fatal(err)
@@ -102,9 +103,17 @@ func FuzzAuthenticate(f *testing.F) {
 	mint := func(tok string) string { minted[tok] = true; return tok }
 	good := mint(fi.idp.Token(s))
 	f.Add(good)
-	for _, kid := range fi.idp.KIDs() {
-		f.Add(mint(fi.idp.Token(s, jwkstest.WithKey(kid))))
+	for _, k := range fi.idp.Keys() {
+		f.Add(mint(fi.idp.Token(s, jwkstest.WithKey(k.KID))))
+		// The other name of Ed25519 verifies too.
+		switch k.Alg {
+		case jwkstest.EdDSA:
+			f.Add(mint(fi.idp.Token(s, jwkstest.WithKey(k.KID), jwkstest.WithAlg(jwkstest.Ed25519))))
+		case jwkstest.Ed25519:
+			f.Add(mint(fi.idp.Token(s, jwkstest.WithKey(k.KID), jwkstest.WithAlg(jwkstest.EdDSA))))
+		}
 	}
+	f.Add(fi.idp.Token(s, jwkstest.WithAlg("Ed448")))
 	parts := strings.Split(good, ".")
 	for _, tok := range []string{
 		good + ".", "." + good, good + ".x.y", parts[0] + "." + parts[1] + ".",
