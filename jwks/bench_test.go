@@ -101,7 +101,7 @@ func BenchmarkCheckKeyRSA(b *testing.B) {
 		b.Run(fmt.Sprintf("bits=%d/checkKey", bits), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, _, _, reason := checkKey(raw, defaultAlgs); reason != "" {
+				if _, _, _, reason := checkKey(raw, defaultAlgs, nil, nil); reason != "" {
 					b.Fatal(reason)
 				}
 			}

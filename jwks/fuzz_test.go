@@ -63,7 +63,7 @@ func FuzzParseKeySet(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ps, err := parseKeySet(data, "iss", defaultAlgs)
+		ps, err := parseKeySet(data, "iss", defaultAlgs, nil)
 		if err != nil {
 			if !errors.Is(err, ErrInvalidKeySet) {
 				t.Fatalf("error %v is not ErrInvalidKeySet", err)

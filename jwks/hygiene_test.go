@@ -85,7 +85,7 @@ func TestParseKeySetHygiene(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ps, err := parseKeySet(setJSON(tt.keys...), "iss", defaultAlgs)
+			ps, err := parseKeySet(setJSON(tt.keys...), "iss", defaultAlgs, nil)
 			if len(tt.kept) == 0 {
 				if !errors.Is(err, ErrInvalidKeySet) {
 					t.Fatalf("err = %v, want ErrInvalidKeySet", err)
@@ -141,7 +141,7 @@ func TestParseKeySetDocument(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ps, err := parseKeySet([]byte(tt.body), "", defaultAlgs)
+			ps, err := parseKeySet([]byte(tt.body), "", defaultAlgs, nil)
 			if !errors.Is(err, ErrInvalidKeySet) {
 				t.Fatalf("err = %v, want ErrInvalidKeySet", err)
 			}
@@ -153,7 +153,7 @@ func TestParseKeySetDocument(t *testing.T) {
 }
 
 func TestParseKeySetNonObjectBesideGoodKey(t *testing.T) {
-	ps, err := parseKeySet([]byte(`{"keys":[1,"x",null,`+string(must(ecJWK(t, "good")))+`]}`), "", defaultAlgs)
+	ps, err := parseKeySet([]byte(`{"keys":[1,"x",null,`+string(must(ecJWK(t, "good")))+`]}`), "", defaultAlgs, nil)
 	if err != nil || len(ps.keys) != 1 || ps.keys[0].ID != "good" || len(ps.rejected) != 3 {
 		t.Fatalf("got %+v, %v", ps, err)
 	}
@@ -164,7 +164,7 @@ func TestParseKeySetNonObjectBesideGoodKey(t *testing.T) {
 
 func TestParseKeySetAllowedAlgorithms(t *testing.T) {
 	body := setJSON(rsaJWK(t, "rs", 2048), rsaJWK(t, "rs-noalg", 2048).with("alg", nil), ecJWK(t, "ec"), edJWK(t, "ed"))
-	ps, err := parseKeySet(body, "", algPS256|algES256)
+	ps, err := parseKeySet(body, "", algPS256|algES256, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +313,7 @@ func TestEd25519KeyHygiene(t *testing.T) {
 			if !errors.Is(err, ErrKeyNotFound) {
 				t.Fatalf("Key = %v, %v; want ErrKeyNotFound", k, err)
 			}
-			ps, err := parseKeySet(body, "", defaultAlgs)
+			ps, err := parseKeySet(body, "", defaultAlgs, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -330,7 +330,7 @@ func TestEd25519KeyHygiene(t *testing.T) {
 		for i := range keys {
 			keys[i] = edJWK(t, strconv.Itoa(i))
 		}
-		ps, err := parseKeySet(setJSON(keys...), "", defaultAlgs)
+		ps, err := parseKeySet(setJSON(keys...), "", defaultAlgs, nil)
 		if err != nil || len(ps.keys) != len(keys) {
 			t.Fatalf("kept %d of %d: %v %+v", len(ps.keys), len(keys), err, ps.rejected)
 		}
@@ -418,7 +418,7 @@ func TestRSAFactorableModulus(t *testing.T) {
 			if !errors.Is(err, ErrKeyNotFound) {
 				t.Fatalf("Key = %v, %v; want ErrKeyNotFound", k, err)
 			}
-			ps, err := parseKeySet(body, "", defaultAlgs)
+			ps, err := parseKeySet(body, "", defaultAlgs, nil)
 			if err != nil || len(ps.keys) != 1 || len(ps.rejected) != 1 {
 				t.Fatalf("parseKeySet: %v, kept %d, dropped %+v", err, len(ps.keys), ps.rejected)
 			}
@@ -449,4 +449,30 @@ func TestRSAFactorableModulus(t *testing.T) {
 			}
 		}
 	})
+}
+
+// The costly RSA modulus tests run once per modulus and source: a parse
+// reuses the previous parse's verdicts and records only its own moduli.
+func TestModulusVerdictsReused(t *testing.T) {
+	good, other := rsaJWK(t, "a", 2048), rsaJWK(t, "b", 2048)
+	first, err := parseKeySet(setJSON(good, other), "", defaultAlgs, nil)
+	if err != nil || len(first.keys) != 2 || len(first.moduli) != 2 {
+		t.Fatalf("first parse: %v, %d keys, %d verdicts", err, len(first.keys), len(first.moduli))
+	}
+	// A verdict handed in is used as it is (here a made-up refusal, to see
+	// that the tests did not run again).
+	prev := moduliVerdicts{}
+	for sum, r := range first.moduli {
+		if r != "" {
+			t.Fatalf("good modulus refused: %s", r)
+		}
+		prev[sum] = "refused before"
+	}
+	second, err := parseKeySet(setJSON(good), "", defaultAlgs, prev)
+	if !errors.Is(err, ErrInvalidKeySet) || len(second.rejected) != 1 || second.rejected[0].reason != "refused before" {
+		t.Fatalf("second parse: %v, rejected %+v", err, second.rejected)
+	}
+	if len(second.moduli) != 1 {
+		t.Fatalf("%d verdicts kept, want only this document's 1", len(second.moduli))
+	}
 }

@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -426,13 +427,20 @@ func TestCache(t *testing.T) {
 	require.NoError(t, err)
 	second, err := f.auth.Authenticate(ctx, tok)
 	require.NoError(t, err)
-	assert.Same(t, first, second, "a repeated token is served from the cache")
+	assert.True(t, sameDecode(first, second), "a repeated token is served from the cache")
+	assert.NotSame(t, first, second, "each caller gets its own copy")
 
 	// exp is checked on every hit.
 	f.clock.Advance(2 * time.Minute)
 	_, err = f.auth.Authenticate(ctx, tok)
 	assert.ErrorIs(t, err, middleware.ErrExpired)
 	assert.ErrorIs(t, err, middleware.ErrInvalidToken)
+}
+
+// sameDecode reports whether two tokens handed out by Authenticate come from
+// one decode (a cache hit): copies share their immutable payload string.
+func sameDecode(a, b *session.Token) bool {
+	return unsafe.StringData(a.Payload()) == unsafe.StringData(b.Payload())
 }
 
 func TestCacheDropsTokensOfRemovedKeys(t *testing.T) {
@@ -444,7 +452,7 @@ func TestCacheDropsTokensOfRemovedKeys(t *testing.T) {
 	require.NoError(t, err)
 	again, err := f.auth.Authenticate(ctx, tok)
 	require.NoError(t, err)
-	require.Same(t, first, again)
+	require.True(t, sameDecode(first, again))
 
 	// The provider rotates and retires the old key; a token with the new kid
 	// makes the set refetch, and the cached token stops working at once.
@@ -464,7 +472,7 @@ func TestCacheDisabled(t *testing.T) {
 	require.NoError(t, err)
 	b, err := f.auth.Authenticate(context.Background(), tok)
 	require.NoError(t, err)
-	assert.NotSame(t, a, b)
+	assert.False(t, sameDecode(a, b))
 	assert.Equal(t, a, b)
 }
 
