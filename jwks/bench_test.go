@@ -89,3 +89,31 @@ func BenchmarkMapBaseline(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCheckKeyRSA measures key hygiene of one RSA JWK (parse, exponent,
+// size, trial division by the primes below 2^16, ROCA, Miller-Rabin), as
+// every fetch runs it for every key; smallFactor is the trial division
+// alone.
+func BenchmarkCheckKeyRSA(b *testing.B) {
+	for _, bits := range []int{2048, 4096} {
+		n := rsaModulus(b, bits)
+		raw := []byte(must(jwkMap{"kty": "RSA", "kid": "k", "alg": "RS256", "n": b64(n.Bytes()), "e": "AQAB"}))
+		b.Run(fmt.Sprintf("bits=%d/checkKey", bits), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, _, _, reason := checkKey(raw, defaultAlgs, nil, nil); reason != "" {
+					b.Fatal(reason)
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("bits=%d/smallFactor", bits), func(b *testing.B) {
+			smallPrimes()
+			b.ReportAllocs()
+			for b.Loop() {
+				if smallFactor(n) != 0 {
+					b.Fatal("small factor")
+				}
+			}
+		})
+	}
+}

@@ -48,9 +48,11 @@ type Config struct {
 	Sources []Source
 
 	// Algorithms are the JWA signature algorithms keys may be used with.
-	// Default: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512
-	// and EdDSA. Only these are supported: HS* and "none" are refused, a
-	// remote JWK set never enables a shared-secret algorithm.
+	// Default: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512,
+	// EdDSA and Ed25519 (RFC 9864's name for EdDSA with an Ed25519 key; each
+	// name must be listed to be allowed). Only these are supported: HS* and
+	// "none" are refused, a remote JWK set never enables a shared-secret
+	// algorithm, and Ed448 is not supported.
 	Algorithms []string
 
 	// HTTPClient fetches key sets and discovery documents. Default: a client
@@ -85,10 +87,12 @@ type Config struct {
 	Fetch FetchConfig
 
 	// InsecureAllowHTTPForAnyHost permits http:// source URLs (and
-	// discovered jwks_uri values) for hosts other than loopback. Key sets
-	// fetched over plain HTTP can be replaced by anyone on the path: do not
-	// set this outside of closed test networks. Default: false, http:// is
-	// accepted only for localhost and loopback addresses.
+	// discovered jwks_uri values) for hosts other than loopback, and an
+	// http:// jwks_uri named by a discovery document fetched over https. Key
+	// sets fetched over plain HTTP can be replaced by anyone on the path: do
+	// not set this outside of closed test networks. Default: false, http://
+	// is accepted only for localhost and loopback addresses, and never for
+	// a jwks_uri discovered over https (that fetch fails with [ErrFetch]).
 	InsecureAllowHTTPForAnyHost bool
 }
 
@@ -182,8 +186,10 @@ func URLSource(jwksURL string) Source { return Source{Kind: KindURL, URL: jwksUR
 
 // OIDCSource returns a source that discovers the JWK set of an OpenID
 // Connect issuer through <issuer>/.well-known/openid-configuration. The
-// document's "issuer" must equal issuer exactly. The discovered jwks_uri is
-// kept until a fetch from it fails; the next attempt discovers again.
+// document's "issuer" must equal issuer exactly, and its "jwks_uri" must be
+// https when issuer is (see [Config.InsecureAllowHTTPForAnyHost]). The
+// discovered jwks_uri is kept until a fetch from it fails; the next attempt
+// discovers again.
 func OIDCSource(issuer string) Source { return Source{Kind: KindOIDC, Issuer: issuer} }
 
 // StaticSource returns a source that serves the keys of a JWK set document,

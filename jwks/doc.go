@@ -37,24 +37,32 @@
 //
 // Nothing a token says chooses a URL: only configured sources are fetched.
 // The token's alg must be in [Config.Algorithms] and fit the key
-// ([Key.Fits]); HS* and "none" can never be enabled.
+// ([Key.Fits]); HS* and "none" can never be enabled. Ed25519 has two names,
+// "EdDSA" (RFC 8037) and the fully-specified "Ed25519" (RFC 9864): a JWK
+// whose alg is either fits tokens naming either, while Config.Algorithms
+// decides which names a token may use. Ed448 is not supported.
 //
 // # Key hygiene
 //
-// Every fetched set keeps only public signature keys usable with an
-// allowed algorithm. A key is dropped, logged once with the reason, and
-// never served when it is symmetric (kty "oct"); carries private members
-// (d, p, q, dp, dq, qi, oth, k); has a "use" other than "sig" or "key_ops"
-// without "verify"; is RSA with a modulus under 2048 or over 8192 bits, an
-// even modulus, the ROCA fingerprint (CVE-2017-15361), or an exponent that
-// is not a small odd value of at least 3; is EC with a curve other than
-// P-256, P-384 or P-521, a point not on its curve, or an alg that does not
-// fit its curve (ES256 needs P-256, ES384 P-384, ES512 P-521); is OKP with
-// a curve other than Ed25519; has an unknown kty or crv; has an alg that is
-// not an allowed signature algorithm; or shares its kid with another usable
-// key of the same set (all keys with that kid are dropped as ambiguous). A
-// bad key never fails the rest of the set, but a set left with no key (or
-// with more than 256 JWKs) counts as a failed fetch.
+// Every fetched set keeps only public signature keys usable with an allowed
+// algorithm. A key is dropped, logged once with the reason, and never served
+// when it is symmetric (kty "oct"); carries private members (d, p, q, dp,
+// dq, qi, oth, k); has a "use" other than "sig" or "key_ops" without
+// "verify"; is RSA with a modulus under 2048 or over 8192 bits, an even
+// modulus, a modulus with a prime factor below 2^16 or that is itself prime
+// (anyone could compute a private exponent from the JWK), the ROCA
+// fingerprint (CVE-2017-15361), or an exponent that is not a small odd value
+// of at least 3; is EC with a curve other than P-256, P-384 or P-521, a
+// point not on its curve, or an alg that does not fit its curve (ES256 needs
+// P-256, ES384 P-384, ES512 P-521); is OKP with a curve other than Ed25519;
+// is Ed25519 with a point that is not canonically encoded (y >= p, or x = 0
+// with the sign bit set) or is of small order (one of the eight points whose
+// order divides 8, with which crypto/ed25519 accepts signatures made without
+// a private key); has an unknown kty or crv; has an alg that is not an
+// allowed signature algorithm; or shares its kid with another usable key of
+// the same set (all keys with that kid are dropped as ambiguous). A bad key
+// never fails the rest of the set, but a set left with no key (or with more
+// than 256 JWKs) counts as a failed fetch.
 //
 // # Transport
 //
@@ -65,7 +73,9 @@
 // also with a caller's client. A non-2xx status, a body that is not a JSON
 // object with a "keys" array, or an oversized body fails the fetch, and the
 // previous set stays in force. URLs must be https, or http for localhost and
-// loopback addresses, unless [Config.InsecureAllowHTTPForAnyHost] is set.
+// loopback addresses, unless [Config.InsecureAllowHTTPForAnyHost] is set. A
+// jwks_uri found through an https discovery document must be https too,
+// loopback or not (no downgrade; the same switch allows it).
 //
 // # Refresh and outages
 //

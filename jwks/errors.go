@@ -36,8 +36,9 @@ var (
 	ErrInvalidConfig = errors.New("jwks: invalid configuration")
 
 	// ErrFetch reports that fetching a key set failed (transport error,
-	// non-2xx status, oversized body, bad discovery document). It is
-	// returned inside a [*FetchError].
+	// non-2xx status, oversized body, bad discovery document, or one whose
+	// jwks_uri is not acceptable, such as http:// in a document fetched over
+	// https). It is returned inside a [*FetchError].
 	ErrFetch = errors.New("jwks: fetch failed")
 
 	// ErrInvalidKeySet reports a body that is not a JWK set (a JSON object

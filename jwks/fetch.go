@@ -101,7 +101,8 @@ func get(ctx context.Context, client *http.Client, url string, maxBody int64, ac
 
 // discover fetches the OpenID Connect discovery document of issuer and
 // returns its jwks_uri, after checking that its issuer equals issuer exactly
-// and that jwks_uri is an acceptable URL.
+// and that jwks_uri is an acceptable URL: one checkURL accepts and, when
+// the document came over https, https too (unless insecureAny).
 func discover(ctx context.Context, client *http.Client, issuer string, maxBody int64, insecureAny bool) (string, error) {
 	u := strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
 	body, _, err := get(ctx, client, u, maxBody, "application/json")
@@ -119,8 +120,15 @@ func discover(ctx context.Context, client *http.Client, issuer string, maxBody i
 	if json.Unmarshal(doc["jwks_uri"], &jwksURI) != nil || jwksURI == "" {
 		return "", &FetchError{URL: u, Err: errors.New("discovery document has no jwks_uri")}
 	}
-	if _, err := checkURL(jwksURI, insecureAny); err != nil {
+	ju, err := checkURL(jwksURI, insecureAny)
+	if err != nil {
 		return "", &FetchError{URL: u, Err: fmt.Errorf("unacceptable jwks_uri: %v", err)}
+	}
+	// No downgrade: keys named by a document that came over https are
+	// fetched over https, also from a loopback host. (Redirects keep the
+	// scheme: they are followed within the same origin only.)
+	if iu, err := neturl.Parse(u); (err != nil || iu.Scheme == "https") && ju.Scheme != "https" && !insecureAny {
+		return "", &FetchError{URL: u, Err: fmt.Errorf("unacceptable jwks_uri: URL %q uses http:// but the discovery document came over https (set InsecureAllowHTTPForAnyHost to allow)", jwksURI)}
 	}
 	return jwksURI, nil
 }

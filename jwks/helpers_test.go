@@ -7,7 +7,9 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"math/big"
 	"net/http"
@@ -210,18 +212,33 @@ func (m jwkMap) with(name string, v any) jwkMap {
 	return c
 }
 
-// rsaModulus returns a random odd modulus of exactly bits bits. Key hygiene
-// does not test primality, and no test here signs, so this stands in for a
+// rsaModulus returns a random modulus of exactly bits bits that passes key
+// hygiene: the product of two random odd numbers without a prime factor
+// below 2^16, so composite and free of small factors. The factors are not
+// prime, and no test here signs with such a key, so this stands in for a
 // generated key at a fraction of the cost.
 func rsaModulus(t testing.TB, bits int) *big.Int {
 	t.Helper()
-	buf := make([]byte, bits/8)
-	if _, err := rand.Read(buf); err != nil {
-		t.Fatal(err)
+	half := func(bits int) *big.Int {
+		buf := make([]byte, (bits+7)/8)
+		for {
+			if _, err := rand.Read(buf); err != nil {
+				t.Fatal(err)
+			}
+			x := new(big.Int).SetBytes(buf)
+			x.SetBit(x, 0, 1)
+			for i := bits; i < 8*len(buf); i++ {
+				x.SetBit(x, i, 0)
+			}
+			// The top two bits set make the product exactly bits long.
+			x.SetBit(x, bits-1, 1)
+			x.SetBit(x, bits-2, 1)
+			if smallFactor(x) == 0 {
+				return x
+			}
+		}
 	}
-	buf[0] |= 0x80
-	buf[len(buf)-1] |= 1
-	return new(big.Int).SetBytes(buf)
+	return new(big.Int).Mul(half(bits/2), half(bits-bits/2))
 }
 
 func rsaJWK(t testing.TB, kid string, bits int) jwkMap {
@@ -297,4 +314,65 @@ func (l *logBuffer) String() string {
 
 func (l *logBuffer) logger() *slog.Logger {
 	return slog.New(slog.NewTextHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// ---- hostile Ed25519 keys ----
+
+// smallOrderEd25519 are the encodings of the points of edwards25519 whose
+// order divides 8, canonical and not (little-endian y, sign of x in the top
+// bit), as listed by libsodium and "Taming the many EdDSAs"; order is the
+// order of the point. Each one lets a signature made without a private key
+// verify with crypto/ed25519 (see forgeEd25519).
+var smallOrderEd25519 = []struct {
+	name, x   string
+	canonical bool
+	order     int
+}{
+	{"identity (y = 1)", "0100000000000000000000000000000000000000000000000000000000000000", true, 1},
+	{"y = -1 (p-1 encoded)", "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", true, 2},
+	{"all-zero encoding (y = 0)", "0000000000000000000000000000000000000000000000000000000000000000", true, 4},
+	{"y = 0, sign bit set", "0000000000000000000000000000000000000000000000000000000000000080", true, 4},
+	{"y = y8", "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05", true, 8},
+	{"y = y8, sign bit set", "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc85", true, 8},
+	{"y = -y8", "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a", true, 8},
+	{"y = -y8, sign bit set", "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac03fa", true, 8},
+	{"identity, sign bit set (x = 0)", "0100000000000000000000000000000000000000000000000000000000000080", false, 1},
+	{"y = -1, sign bit set (x = 0)", "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff", false, 2},
+	{"y = p (alias of y = 0)", "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", false, 4},
+	{"y = p, sign bit set", "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff", false, 4},
+	{"y = p+1 (alias of the identity)", "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", false, 1},
+	{"y = p+1, sign bit set", "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff", false, 1},
+}
+
+// ed25519BasePoint is the encoding of the base point B of edwards25519.
+const ed25519BasePoint = "5866666666666666666666666666666666666666666666666666666666666666"
+
+func unhex(t testing.TB, s string) []byte {
+	t.Helper()
+	b, err := hex.DecodeString(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// forgeEd25519 returns a compact-JWS signing input with kid and alg EdDSA
+// and the signature R = B, S = 1, made without any private key, such that
+// crypto/ed25519.Verify accepts it under pub; "" and nil when none of 64
+// payloads works. Verify checks [S]B = R + [k]A, that is [k]A = identity,
+// which holds for one challenge k in ord(A) when A is of small order. The
+// payloads are fixed, so the result is deterministic.
+func forgeEd25519(t testing.TB, pub ed25519.PublicKey, kid string) (string, []byte) {
+	t.Helper()
+	sig := make([]byte, ed25519.SignatureSize)
+	copy(sig, unhex(t, ed25519BasePoint))
+	sig[32] = 1
+	header := b64([]byte(`{"alg":"EdDSA","kid":"` + kid + `"}`))
+	for i := range 64 {
+		si := header + "." + b64(fmt.Appendf(nil, `{"sub":"attacker","n":%d}`, i))
+		if ed25519.Verify(pub, []byte(si), sig) {
+			return si, sig
+		}
+	}
+	return "", nil
 }

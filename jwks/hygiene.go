@@ -4,10 +4,12 @@ import (
 	"crypto/ecdsa"
 	"crypto/ed25519"
 	"crypto/rsa"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"math/big"
 	"slices"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
@@ -38,14 +40,25 @@ type rejectedKey struct {
 type parsedSet struct {
 	keys     []*Key
 	rejected []rejectedKey
+	// moduli are the verdicts of the costly RSA modulus tests on this
+	// document's keys, handed to the next parse of the same source.
+	moduli moduliVerdicts
 }
+
+// moduliVerdicts maps the SHA-256 of an RSA modulus to the reason it was
+// refused by the modulus tests ("" when it passed). The primality test is a
+// modular exponentiation (measured: 4 ms for 2048 bits, 200 ms for 8192),
+// so a source's refresh that serves the keys it served before reuses the
+// verdicts of the previous fetch instead of repeating the tests. Only the
+// previous fetch's moduli are kept: at most maxKeysPerSet per source.
+type moduliVerdicts map[[sha256.Size]byte]string
 
 // parseKeySet parses a JWK set document and keeps only the public signature
 // keys that pass key hygiene, recording issuer on them. It fails when the
 // document is not a JSON object with a "keys" array, holds more than
 // maxKeysPerSet entries, or leaves no usable key. A bad key never fails the
 // set: it is dropped and listed in rejected.
-func parseKeySet(body []byte, issuer string, allowed algMask) (*parsedSet, error) {
+func parseKeySet(body []byte, issuer string, allowed algMask, prev moduliVerdicts) (*parsedSet, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(body, &top); err != nil || top == nil {
 		return nil, fmt.Errorf("%w: not a JSON object", ErrInvalidKeySet)
@@ -61,11 +74,11 @@ func parseKeySet(body []byte, issuer string, allowed algMask) (*parsedSet, error
 	if len(list) > maxKeysPerSet {
 		return nil, fmt.Errorf("%w: %d keys exceed the limit of %d", ErrInvalidKeySet, len(list), maxKeysPerSet)
 	}
-	ps := &parsedSet{}
+	ps := &parsedSet{moduli: moduliVerdicts{}}
 	rawOf := make([]json.RawMessage, 0, len(list))
 	idx := make([]int, 0, len(list))
 	for i, raw := range list {
-		k, kid, kty, reason := checkKey(raw, allowed)
+		k, kid, kty, reason := checkKey(raw, allowed, prev, ps.moduli)
 		if reason != "" {
 			ps.rejected = append(ps.rejected, newRejected(i, kid, kty, reason, raw))
 			continue
@@ -120,7 +133,9 @@ func ktyOf(k *Key) string {
 
 // checkKey applies key hygiene to one JWK. It returns the key, or the kid
 // and kty it could read and the reason it was dropped.
-func checkKey(raw json.RawMessage, allowed algMask) (k *Key, kid, kty, reason string) {
+// prev holds verdicts to reuse (may be nil); seen receives the verdicts of
+// this key's RSA modulus (may be nil).
+func checkKey(raw json.RawMessage, allowed algMask, prev, seen moduliVerdicts) (k *Key, kid, kty, reason string) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
 		return nil, "", "", "not a JSON object"
@@ -182,7 +197,7 @@ func checkKey(raw json.RawMessage, allowed algMask) (k *Key, kid, kty, reason st
 		if b == 0 {
 			return nil, kid, kty, fmt.Sprintf("alg %q is not a supported signature algorithm", alg)
 		}
-		if b&allowed == 0 {
+		if keyAlgMask(alg)&allowed == 0 {
 			return nil, kid, kty, fmt.Sprintf("alg %q is not allowed", alg)
 		}
 	}
@@ -196,7 +211,7 @@ func checkKey(raw json.RawMessage, allowed algMask) (k *Key, kid, kty, reason st
 	}
 	switch p := pub.(type) {
 	case *rsa.PublicKey:
-		if r := checkRSA(p, m["e"]); r != "" {
+		if r := checkRSA(p, m["e"], prev, seen); r != "" {
 			return nil, kid, kty, r
 		}
 	case *ecdsa.PublicKey:
@@ -207,8 +222,8 @@ func checkKey(raw json.RawMessage, allowed algMask) (k *Key, kid, kty, reason st
 			return nil, kid, kty, "EC point is not on the curve"
 		}
 	case ed25519.PublicKey:
-		if len(p) != ed25519.PublicKeySize {
-			return nil, kid, kty, "malformed Ed25519 key"
+		if r := checkEd25519(p); r != "" {
+			return nil, kid, kty, r
 		}
 	default:
 		return nil, kid, kty, fmt.Sprintf("not a signature key (%T)", pub)
@@ -225,8 +240,9 @@ func checkKey(raw json.RawMessage, allowed algMask) (k *Key, kid, kty, reason st
 }
 
 // checkRSA applies the RSA rules: modulus of 2048 to 8192 bits, odd, without
-// the ROCA fingerprint; exponent a small odd value of at least 3.
-func checkRSA(p *rsa.PublicKey, rawE json.RawMessage) string {
+// a prime factor below 2^16, without the ROCA fingerprint, and not prime;
+// exponent a small odd value of at least 3.
+func checkRSA(p *rsa.PublicKey, rawE json.RawMessage, prev, seen moduliVerdicts) string {
 	var es string
 	if json.Unmarshal(rawE, &es) != nil {
 		return "malformed RSA key"
@@ -257,8 +273,31 @@ func checkRSA(p *rsa.PublicKey, rawE json.RawMessage) string {
 	if p.N.Bit(0) == 0 {
 		return "RSA modulus is even"
 	}
-	if hasROCAFingerprint(p.N) {
+	sum := sha256.Sum256(p.N.Bytes())
+	r, ok := prev[sum]
+	if !ok {
+		r = checkModulus(p.N)
+	}
+	if seen != nil {
+		seen[sum] = r
+	}
+	return r
+}
+
+// checkModulus applies the costly tests of an RSA modulus.
+func checkModulus(n *big.Int) string {
+	// A modulus with a small prime factor, or a prime one, is factored at
+	// once: anyone can compute a private exponent from the public JWK.
+	if f := smallFactor(n); f != 0 {
+		return fmt.Sprintf("RSA modulus has the small prime factor %d", f)
+	}
+	if hasROCAFingerprint(n) {
 		return "RSA modulus has the ROCA fingerprint (CVE-2017-15361)"
+	}
+	// Last, as the costliest test: one Miller-Rabin round (a modular
+	// exponentiation) for a composite modulus.
+	if n.ProbablyPrime(20) {
+		return "RSA modulus is prime"
 	}
 	return ""
 }

@@ -37,7 +37,10 @@ type Key struct {
 // algorithm alg: alg is allowed (by the Set's [Config.Algorithms]; for a Key
 // not made by a Set, by the default list), alg fits the key type (RS* and PS*
 // an RSA key; ES256 a P-256, ES384 a P-384 and ES512 a P-521 ECDSA key; EdDSA
-// an Ed25519 key), and alg equals k.Alg when k.Alg is not "".
+// and Ed25519 an Ed25519 key), and alg equals k.Alg when k.Alg is not "".
+// "EdDSA" and "Ed25519" name the same algorithm for an Ed25519 key (RFC 9864
+// section 2), so a k.Alg of either fits a token naming either, as far as
+// both are allowed.
 //
 // Fits does not repeat key hygiene (key size, exponent, curve point); that is
 // applied when a Set loads keys.
@@ -66,15 +69,20 @@ const (
 	algES384
 	algES512
 	algEdDSA
+	algEd25519
 
 	numAlgs = iota
 
-	rsaAlgs     = algRS256 | algRS384 | algRS512 | algPS256 | algPS384 | algPS512
-	defaultAlgs = rsaAlgs | algES256 | algES384 | algES512 | algEdDSA
+	rsaAlgs = algRS256 | algRS384 | algRS512 | algPS256 | algPS384 | algPS512
+	// edAlgs are the two names of Ed25519: "EdDSA" (RFC 8037, deprecated
+	// by RFC 9864) and the fully-specified "Ed25519" (RFC 9864). Ed448 is
+	// not supported under either name.
+	edAlgs      = algEdDSA | algEd25519
+	defaultAlgs = rsaAlgs | algES256 | algES384 | algES512 | edAlgs
 )
 
 // algNames lists the supported algorithms in bit order.
-var algNames = [numAlgs]string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+var algNames = [numAlgs]string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"}
 
 // algBit returns the bit of a supported JWA signature algorithm, 0 for any
 // other string (HS*, none, unknown).
@@ -100,8 +108,20 @@ func algBit(alg string) algMask {
 		return algES512
 	case "EdDSA":
 		return algEdDSA
+	case "Ed25519":
+		return algEd25519
 	}
 	return 0
+}
+
+// keyAlgMask returns the algorithms a JWK whose "alg" is alg may verify: alg
+// itself, and both names of Ed25519 for either of them (RFC 9864 section 2:
+// EdDSA with an Ed25519 key is Ed25519). 0 for an unsupported alg.
+func keyAlgMask(alg string) algMask {
+	if b := algBit(alg); b&edAlgs == 0 {
+		return b
+	}
+	return edAlgs
 }
 
 // algIndex returns the index of a supported algorithm in algNames, or -1.
@@ -140,18 +160,19 @@ func typeMask(pub crypto.PublicKey) algMask {
 		}
 	case ed25519.PublicKey:
 		if len(p) == ed25519.PublicKeySize {
-			return algEdDSA
+			return edAlgs
 		}
 	}
 	return 0
 }
 
 // keyMask returns the algorithms a key may verify: its type's algorithms,
-// restricted to allowed and, when the JWK named one, to its own alg.
+// restricted to allowed and, when the JWK named one, to its own alg (see
+// keyAlgMask).
 func keyMask(pub crypto.PublicKey, keyAlg string, allowed algMask) algMask {
 	m := typeMask(pub) & allowed
 	if keyAlg != "" {
-		m &= algBit(keyAlg)
+		m &= keyAlgMask(keyAlg)
 	}
 	return m
 }

@@ -31,8 +31,12 @@ func TestKeyFits(t *testing.T) {
 		{"P-256 ES384", p256, "ES384", nil},
 		{"P-384", p384, "", []string{"ES384"}},
 		{"P-521", p521, "", []string{"ES512"}},
-		{"Ed25519", edPub, "", []string{"EdDSA"}},
-		{"Ed25519 EdDSA", edPub, "EdDSA", []string{"EdDSA"}},
+		{"Ed25519", edPub, "", []string{"EdDSA", "Ed25519"}},
+		{"Ed25519 EdDSA", edPub, "EdDSA", []string{"EdDSA", "Ed25519"}},
+		{"Ed25519 Ed25519", edPub, "Ed25519", []string{"EdDSA", "Ed25519"}},
+		{"Ed25519 Ed448", edPub, "Ed448", nil},
+		{"P-256 Ed25519", p256, "Ed25519", nil},
+		{"RSA EdDSA", rsaPub, "EdDSA", nil},
 		{"short Ed25519", ed25519.PublicKey{1, 2}, "", nil},
 		{"nil RSA", (*rsa.PublicKey)(nil), "", nil},
 		{"nil EC", (*ecdsa.PublicKey)(nil), "", nil},
@@ -43,7 +47,7 @@ func TestKeyFits(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			k := &Key{ID: "k", Alg: tt.alg, Public: tt.pub}
-			for _, alg := range append(all, "HS256", "none", "", "rs256", "ES256K") {
+			for _, alg := range append(all, "HS256", "none", "", "rs256", "ES256K", "Ed448", "ed25519") {
 				want := false
 				for _, f := range tt.fits {
 					want = want || f == alg

@@ -89,7 +89,7 @@ func New(cfg Config) (*Set, error) {
 			src.remote, src.name = true, sc.Issuer
 		case KindStatic:
 			src.name = "static#" + strconv.Itoa(i)
-			ps, err := parseKeySet(sc.JSON, sc.Issuer, st.allowed)
+			ps, err := parseKeySet(sc.JSON, sc.Issuer, st.allowed, nil)
 			if ps != nil {
 				src.logRejected(st.logger, ps.rejected)
 			}

@@ -877,6 +877,78 @@ func TestOIDCDiscovery(t *testing.T) {
 	}
 }
 
+// TestOIDCDiscoveryNoDowngrade holds the rule that a jwks_uri found through
+// an https discovery document is https too, loopback or not, unless
+// InsecureAllowHTTPForAnyHost is set; http discovery on loopback (a
+// development setup) may name an http loopback jwks_uri.
+func TestOIDCDiscoveryNoDowngrade(t *testing.T) {
+	plain := newIDP(t) // http, loopback
+	plain.serve(setJSON(ecJWK(t, "a")))
+	var jwksURI string
+	var mu sync.Mutex
+	discovery := func(issuer string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			defer mu.Unlock()
+			switch r.URL.Path {
+			case "/.well-known/openid-configuration":
+				fmt.Fprintf(w, `{"issuer":%q,"jwks_uri":%q}`, issuer, jwksURI)
+			case "/keys":
+				_, _ = w.Write(setJSON(ecJWK(t, "a")))
+			default:
+				http.NotFound(w, r)
+			}
+		}
+	}
+	var tlsIssuer string
+	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { discovery(tlsIssuer)(w, r) }))
+	t.Cleanup(tlsSrv.Close)
+	tlsIssuer = tlsSrv.URL
+	devIDP := newIDP(t)
+	devIDP.set(discovery(devIDP.srv.URL))
+
+	tests := []struct {
+		name     string
+		issuer   string
+		jwksURI  string
+		insecure bool
+		ok       bool
+	}{
+		{"https discovery, http loopback jwks_uri", tlsSrv.URL, plain.url(), false, false},
+		{"https discovery, http localhost jwks_uri", tlsSrv.URL, strings.Replace(plain.url(), "127.0.0.1", "localhost", 1), false, false},
+		{"https discovery, HTTP loopback jwks_uri", tlsSrv.URL, strings.Replace(plain.url(), "http:", "HTTP:", 1), false, false},
+		{"https discovery, http jwks_uri, insecure switch", tlsSrv.URL, plain.url(), true, true},
+		{"https discovery, https jwks_uri", tlsSrv.URL, tlsSrv.URL + "/keys", false, true},
+		{"http loopback discovery, http loopback jwks_uri", devIDP.srv.URL, plain.url(), false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			mu.Lock()
+			jwksURI = tt.jwksURI
+			mu.Unlock()
+			hits := plain.hits.Load()
+			s := newTestSet(t, Config{Sources: []Source{OIDCSource(tt.issuer)}, HTTPClient: tlsSrv.Client(), InsecureAllowHTTPForAnyHost: tt.insecure})
+			err := s.Start(context.Background())
+			if tt.ok {
+				if err != nil {
+					t.Fatalf("Start: %v", err)
+				}
+				mustKey(t, s, "a", "ES256")
+				return
+			}
+			if !errors.Is(err, ErrFetch) || !strings.Contains(err.Error(), "unacceptable jwks_uri") || !strings.Contains(err.Error(), "came over https") {
+				t.Fatalf("Start = %v, want ErrFetch for the downgraded jwks_uri", err)
+			}
+			if _, err := s.Key(context.Background(), "a", "ES256"); !errors.Is(err, ErrUnavailable) {
+				t.Errorf("Key = %v, want ErrUnavailable", err)
+			}
+			if st := s.Stats(); st.Keys != 0 || plain.hits.Load() != hits {
+				t.Errorf("keys %d, http jwks_uri fetched %d times", st.Keys, plain.hits.Load()-hits)
+			}
+		})
+	}
+}
+
 func TestSeveralSources(t *testing.T) {
 	p1, p2 := newIDP(t), newIDP(t)
 	shared := ecJWK(t, "shared")

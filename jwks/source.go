@@ -21,6 +21,7 @@ type source struct {
 	keys          []*Key
 	dropped       int
 	logged        map[uint64]struct{} // rejected keys already logged
+	moduli        moduliVerdicts      // RSA modulus verdicts of the last parse
 	hasSet        bool
 	stale         bool
 	lastSuccess   time.Time
@@ -138,6 +139,7 @@ func (s *Set) fetch(src *source) {
 	recovered := err == nil && src.failures > 0
 	if ps != nil {
 		fresh = src.noteRejected(ps.rejected)
+		src.moduli = ps.moduli
 	}
 	if err == nil {
 		src.keys = reuseKeys(src.keys, ps.keys)
@@ -195,7 +197,10 @@ func (s *Set) download(ctx context.Context, src *source, jwksURL string) (*parse
 	if err != nil {
 		return nil, nil, "", err
 	}
-	ps, err := parseKeySet(body, src.cfg.Issuer, s.cfg.allowed)
+	src.mu.Lock()
+	prev := src.moduli
+	src.mu.Unlock()
+	ps, err := parseKeySet(body, src.cfg.Issuer, s.cfg.allowed, prev)
 	if err != nil {
 		return ps, nil, "", &FetchError{URL: jwksURL, Err: err}
 	}

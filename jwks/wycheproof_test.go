@@ -73,14 +73,14 @@ func TestWycheproofJSONWebKey(t *testing.T) {
 		if len(set) == 0 {
 			set = g.Private
 		}
-		ps, perr := parseKeySet(set, "", defaultAlgs)
+		ps, perr := parseKeySet(set, "", defaultAlgs, nil)
 		if perr != nil && !errors.Is(perr, ErrInvalidKeySet) {
 			t.Fatalf("%s: unexpected error %v", g.Comment, perr)
 		}
 		// A private set is never accepted as a JWKS: every key carries
 		// private members (or is symmetric).
 		if len(g.Public) > 0 {
-			if pp, err := parseKeySet(g.Private, "", defaultAlgs); !errors.Is(err, ErrInvalidKeySet) || len(pp.keys) != 0 {
+			if pp, err := parseKeySet(g.Private, "", defaultAlgs, nil); !errors.Is(err, ErrInvalidKeySet) || len(pp.keys) != 0 {
 				t.Errorf("%s: private set accepted: %v", g.Comment, err)
 			}
 		}

@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -274,6 +275,7 @@ func TestAcceptedEdgeCases(t *testing.T) {
 		{"plain claim names", iss.Token(s, jwkstest.WithNamespace(""))},
 		{"ES256 key", iss.Token(s, jwkstest.WithKey(iss.AddKey(jwkstest.ES256)))},
 		{"EdDSA key", iss.Token(s, jwkstest.WithKey(iss.AddKey(jwkstest.EdDSA)))},
+		{"Ed25519 key (RFC 9864 name)", iss.Token(s, jwkstest.WithKey(iss.AddKey(jwkstest.Ed25519)))},
 		{"PS256 key", iss.Token(s, jwkstest.WithKey(iss.AddKey(jwkstest.PS256)))},
 	}
 	for _, tt := range tests {
@@ -283,6 +285,48 @@ func TestAcceptedEdgeCases(t *testing.T) {
 			assert.Equal(t, "auth0|42", res.body["sub"])
 		})
 	}
+}
+
+// TestEd25519AlgorithmNames holds the rules for the two names of Ed25519
+// end to end: a token naming "Ed25519" (RFC 9864, as panva's oidc-provider
+// signs) verifies with a key published as "Ed25519" or "EdDSA", and the
+// other way round; Config.Algorithms compares the token's name exactly;
+// Ed448 is refused.
+func TestEd25519AlgorithmNames(t *testing.T) {
+	s := fullSession()
+	tests := []struct {
+		name    string
+		allowed []string
+		keyAlg  string // the alg the key is published with
+		tokAlg  string // the alg the token's header names
+		desc    string // "" for accepted
+	}{
+		{"Ed25519 key, Ed25519 token", nil, jwkstest.Ed25519, jwkstest.Ed25519, ""},
+		{"EdDSA key, Ed25519 token", nil, jwkstest.EdDSA, jwkstest.Ed25519, ""},
+		{"Ed25519 key, EdDSA token", nil, jwkstest.Ed25519, jwkstest.EdDSA, ""},
+		{"only EdDSA allowed, Ed25519 token", []string{"EdDSA"}, jwkstest.Ed25519, jwkstest.Ed25519, "algorithm not allowed"},
+		{"only EdDSA allowed, EdDSA token", []string{"EdDSA"}, jwkstest.Ed25519, jwkstest.EdDSA, ""},
+		{"only Ed25519 allowed, EdDSA token", []string{"Ed25519"}, jwkstest.EdDSA, jwkstest.EdDSA, "algorithm not allowed"},
+		{"only Ed25519 allowed, Ed25519 token", []string{"Ed25519"}, jwkstest.EdDSA, jwkstest.Ed25519, ""},
+		{"Ed448 token", nil, jwkstest.Ed25519, "Ed448", "algorithm not allowed"},
+		{"Ed25519 token, RSA key", nil, jwkstest.RS256, jwkstest.Ed25519, "algorithm not allowed for key"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t, func(c *middleware.Config) { c.Algorithms = tt.allowed })
+			kid := f.idp.AddKey(tt.keyAlg)
+			res := f.do(t, f.auth.Handler(reportHandler), bearer(f.idp.Token(s, jwkstest.WithKey(kid), jwkstest.WithAlg(tt.tokAlg))))
+			if tt.desc == "" {
+				require.Equal(t, 200, res.status, res.body)
+				assert.Equal(t, "auth0|42", res.body["sub"])
+				return
+			}
+			assert.Equal(t, 401, res.status)
+			assert.Equal(t, invalidToken(tt.desc), res.challenge)
+		})
+	}
+	_, err := middleware.New(middleware.Config{Keys: newFixture(t, nil).keys, Issuers: []string{"https://x"}, Audiences: []string{"a"}, Algorithms: []string{"Ed448"}})
+	assert.ErrorIs(t, err, middleware.ErrConfig)
 }
 
 func TestInvalidRequests(t *testing.T) {
@@ -383,13 +427,20 @@ func TestCache(t *testing.T) {
 	require.NoError(t, err)
 	second, err := f.auth.Authenticate(ctx, tok)
 	require.NoError(t, err)
-	assert.Same(t, first, second, "a repeated token is served from the cache")
+	assert.True(t, sameDecode(first, second), "a repeated token is served from the cache")
+	assert.NotSame(t, first, second, "each caller gets its own copy")
 
 	// exp is checked on every hit.
 	f.clock.Advance(2 * time.Minute)
 	_, err = f.auth.Authenticate(ctx, tok)
 	assert.ErrorIs(t, err, middleware.ErrExpired)
 	assert.ErrorIs(t, err, middleware.ErrInvalidToken)
+}
+
+// sameDecode reports whether two tokens handed out by Authenticate come from
+// one decode (a cache hit): copies share their immutable payload string.
+func sameDecode(a, b *session.Token) bool {
+	return unsafe.StringData(a.Payload()) == unsafe.StringData(b.Payload())
 }
 
 func TestCacheDropsTokensOfRemovedKeys(t *testing.T) {
@@ -401,7 +452,7 @@ func TestCacheDropsTokensOfRemovedKeys(t *testing.T) {
 	require.NoError(t, err)
 	again, err := f.auth.Authenticate(ctx, tok)
 	require.NoError(t, err)
-	require.Same(t, first, again)
+	require.True(t, sameDecode(first, again))
 
 	// The provider rotates and retires the old key; a token with the new kid
 	// makes the set refetch, and the cached token stops working at once.
@@ -421,7 +472,7 @@ func TestCacheDisabled(t *testing.T) {
 	require.NoError(t, err)
 	b, err := f.auth.Authenticate(context.Background(), tok)
 	require.NoError(t, err)
-	assert.NotSame(t, a, b)
+	assert.False(t, sameDecode(a, b))
 	assert.Equal(t, a, b)
 }
 

@@ -22,9 +22,10 @@ const (
 )
 
 // DefaultAlgorithms are the algorithms accepted when Config.Algorithms is
-// empty: asymmetric signatures only.
+// empty: asymmetric signatures only. "EdDSA" and "Ed25519" (RFC 9864's
+// fully-specified name) both mean Ed25519; Ed448 is not supported.
 func DefaultAlgorithms() []string {
-	return []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+	return []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"}
 }
 
 // KeySource looks up the key for a token's kid and alg. *jwks.Set is one.
@@ -57,7 +58,10 @@ type Config struct {
 
 	// Algorithms are the accepted JWA algorithms. Default:
 	// [DefaultAlgorithms] (RS256/384/512, PS256/384/512, ES256/384/512,
-	// EdDSA). "none" and HS* are refused: keys come from a public key set.
+	// EdDSA, Ed25519). "none" and HS* are refused: keys come from a public
+	// key set. The token's alg is compared exactly: listing "EdDSA" does not
+	// accept tokens naming "Ed25519", nor the other way round (a key whose
+	// JWK says either verifies both). Ed448 is not supported.
 	Algorithms []string
 
 	// Token holds the rules for the token itself (leeway, lifetime, size,

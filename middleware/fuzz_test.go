@@ -61,8 +61,38 @@ func FuzzExtract(f *testing.F) {
 	})
 }
 
+// FuzzQuery feeds arbitrary raw queries to FromQuery. Invariant: the
+// extractor sees exactly the parameter net/url gives a handler
+// (r.URL.Query()), also under a percent-encoded name: one value is the
+// token, none is no token, several are a 400.
+func FuzzQuery(f *testing.F) {
+	for _, q := range []string{
+		"token=a.b.c", "%74oken=a.b.c", "%74%6F%6B%65%6E=a.b.c", "token=a&%74oken=b", "x=1&token=",
+		"token=a%2Eb.c", "tok%65n=a;b", "token=%zz", "token+=a", "+token=a", "token=a+b", "", "&&=&",
+	} {
+		f.Add(q)
+	}
+	extract := middleware.FromQuery("token")
+	f.Fuzz(func(t *testing.T, rawQuery string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.URL.RawQuery = rawQuery
+		want := r.URL.Query()["token"]
+		tok, err := extract(r)
+		switch {
+		case len(want) > 1:
+			if !errors.Is(err, middleware.ErrInvalidRequest) || tok != "" {
+				t.Fatalf("%q: %d parameters gave %q, %v", rawQuery, len(want), tok, err)
+			}
+		case err != nil:
+			t.Fatalf("%q: error %v", rawQuery, err)
+		case len(want) == 1 && tok != want[0], len(want) == 0 && tok != "":
+			t.Fatalf("%q: token %q, net/url sees %q", rawQuery, tok, want)
+		}
+	})
+}
+
 // fuzzIssuer is the fixed key set of FuzzAuthenticate: one issuer with an
-// RS256, an ES256 and an EdDSA key, served statically.
+// RS256, an ES256, an EdDSA and an Ed25519 key, served statically.
 type fuzzIssuer struct {
 	idp  *jwkstest.Issuer
 	auth *middleware.Authenticator
@@ -76,6 +106,7 @@ func newFuzzIssuer(tb testing.TB) *fuzzIssuer {
 	idp.SetClock(clock)
 	idp.AddKey(jwkstest.ES256)
 	idp.AddKey(jwkstest.EdDSA)
+	idp.AddKey(jwkstest.Ed25519)
 	keys, err := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.StaticSource(idp.JWKS())}, Clock: clock})
 	if err != nil {
 		tb.Fatal(err)
@@ -102,9 +133,17 @@ func FuzzAuthenticate(f *testing.F) {
 	mint := func(tok string) string { minted[tok] = true; return tok }
 	good := mint(fi.idp.Token(s))
 	f.Add(good)
-	for _, kid := range fi.idp.KIDs() {
-		f.Add(mint(fi.idp.Token(s, jwkstest.WithKey(kid))))
+	for _, k := range fi.idp.Keys() {
+		f.Add(mint(fi.idp.Token(s, jwkstest.WithKey(k.KID))))
+		// The other name of Ed25519 verifies too.
+		switch k.Alg {
+		case jwkstest.EdDSA:
+			f.Add(mint(fi.idp.Token(s, jwkstest.WithKey(k.KID), jwkstest.WithAlg(jwkstest.Ed25519))))
+		case jwkstest.Ed25519:
+			f.Add(mint(fi.idp.Token(s, jwkstest.WithKey(k.KID), jwkstest.WithAlg(jwkstest.EdDSA))))
+		}
 	}
+	f.Add(fi.idp.Token(s, jwkstest.WithAlg("Ed448")))
 	parts := strings.Split(good, ".")
 	for _, tok := range []string{
 		good + ".", "." + good, good + ".x.y", parts[0] + "." + parts[1] + ".",
@@ -113,6 +152,7 @@ func FuzzAuthenticate(f *testing.F) {
 		fi.idp.Token(s, jwkstest.WithHeader("crit", []string{"b64"})), fi.idp.Token(s, jwkstest.WithExpiresIn(-time.Hour)),
 		fi.idp.Token(s, jwkstest.WithAudience("other")), fi.idp.Token(s, jwkstest.WithClaim("exp", "1")),
 		fi.idp.Token(s, jwkstest.WithKID("../../etc/passwd")), `{"payload":"x","signatures":[]}`,
+		fi.idp.Token(s, jwkstest.WithKID("")),
 		strings.Repeat("A", 20000), "a.b.c", "...", "",
 	} {
 		f.Add(tok)

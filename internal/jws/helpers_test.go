@@ -65,7 +65,7 @@ func (k *testKeys) signer(alg string) crypto.Signer {
 		return k.p384
 	case ES512:
 		return k.p521
-	case EdDSA:
+	case EdDSA, Ed25519:
 		return k.ed
 	}
 	return k.rsa2048
@@ -94,7 +94,7 @@ func hashOf(alg string, msg []byte) (crypto.Hash, []byte) {
 func signRaw(tb testing.TB, alg string, key crypto.Signer, signingInput string) []byte {
 	tb.Helper()
 	msg := []byte(signingInput)
-	if alg == EdDSA {
+	if alg == EdDSA || alg == Ed25519 {
 		return ed25519.Sign(key.(ed25519.PrivateKey), msg)
 	}
 	h, digest := hashOf(alg, msg)

@@ -15,7 +15,7 @@ import (
 	"testing"
 )
 
-var allAlgs = []string{RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA}
+var allAlgs = []string{RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, Ed25519}
 
 func TestParseVerifyValid(t *testing.T) {
 	k := keys(t)
@@ -241,6 +241,9 @@ func TestAttackHeaderAlgOverRS256Signature(t *testing.T) {
 		{name: "PS256 not allowed", policy: &Policy{Algorithms: []string{RS256}}, tok: signed(hdr(PS256)), want: ErrAlgNotAllowed},
 		{name: "RS384", tok: signed(hdr(RS384)), want: ErrSignature},
 		{name: "EdDSA", tok: signed(hdr(EdDSA)), want: ErrKeyMismatch},
+		{name: "Ed25519", tok: signed(hdr(Ed25519)), want: ErrKeyMismatch},
+		{name: "Ed448", tok: signed(hdr("Ed448")), want: ErrAlgNotAllowed},
+		{name: "lower case ed25519", tok: signed(hdr("ed25519")), want: ErrAlgNotAllowed},
 		{name: "absent", tok: signed(`{"kid":"k"}`), want: ErrAlgNotAllowed, param: "alg"},
 		{name: "empty object", tok: signed(`{}`), want: ErrAlgNotAllowed, param: "alg"},
 		{name: "empty string", tok: signed(hdr("")), want: ErrAlgNotAllowed},
@@ -500,6 +503,7 @@ func TestPolicyValidate(t *testing.T) {
 		{"hs512", &Policy{Algorithms: []string{"hs512"}}, false},
 		{"lower case rs256", &Policy{Algorithms: []string{"rs256"}}, false},
 		{"Ed448", &Policy{Algorithms: []string{"Ed448"}}, false},
+		{"Ed25519", &Policy{Algorithms: []string{Ed25519}}, true},
 		{"ES256K", &Policy{Algorithms: []string{"ES256K"}}, false},
 		{"empty name", &Policy{Algorithms: []string{""}}, false},
 		{"negative size", &Policy{MaxTokenSize: -1}, false},

@@ -5,20 +5,24 @@ import (
 	"strings"
 )
 
-// The JWA algorithms (RFC 7518 §3, RFC 8037 §3.1) this package verifies.
-// HMAC (HS*) and "none" are deliberately absent: a token signed with a
-// shared secret, or not at all, is never accepted.
+// The JWA algorithms (RFC 7518 §3, RFC 8037 §3.1, RFC 9864 §2) this
+// package verifies. HMAC (HS*) and "none" are deliberately absent: a token
+// signed with a shared secret, or not at all, is never accepted. Ed25519
+// has two names, EdDSA and Ed25519, verified alike; a policy allows each
+// name on its own. Ed448 is not supported (neither "Ed448" nor EdDSA with
+// an Ed448 key).
 const (
-	RS256 = "RS256" // RSASSA-PKCS1-v1_5 with SHA-256
-	RS384 = "RS384" // RSASSA-PKCS1-v1_5 with SHA-384
-	RS512 = "RS512" // RSASSA-PKCS1-v1_5 with SHA-512
-	PS256 = "PS256" // RSASSA-PSS with SHA-256, MGF1-SHA-256, salt length 32
-	PS384 = "PS384" // RSASSA-PSS with SHA-384, MGF1-SHA-384, salt length 48
-	PS512 = "PS512" // RSASSA-PSS with SHA-512, MGF1-SHA-512, salt length 64
-	ES256 = "ES256" // ECDSA on P-256 with SHA-256
-	ES384 = "ES384" // ECDSA on P-384 with SHA-384
-	ES512 = "ES512" // ECDSA on P-521 with SHA-512
-	EdDSA = "EdDSA" // Ed25519 (RFC 8037); Ed448 is not supported
+	RS256   = "RS256"   // RSASSA-PKCS1-v1_5 with SHA-256
+	RS384   = "RS384"   // RSASSA-PKCS1-v1_5 with SHA-384
+	RS512   = "RS512"   // RSASSA-PKCS1-v1_5 with SHA-512
+	PS256   = "PS256"   // RSASSA-PSS with SHA-256, MGF1-SHA-256, salt length 32
+	PS384   = "PS384"   // RSASSA-PSS with SHA-384, MGF1-SHA-384, salt length 48
+	PS512   = "PS512"   // RSASSA-PSS with SHA-512, MGF1-SHA-512, salt length 64
+	ES256   = "ES256"   // ECDSA on P-256 with SHA-256
+	ES384   = "ES384"   // ECDSA on P-384 with SHA-384
+	ES512   = "ES512"   // ECDSA on P-521 with SHA-512
+	EdDSA   = "EdDSA"   // Ed25519 (RFC 8037; deprecated by RFC 9864); Ed448 is not supported
+	Ed25519 = "Ed25519" // Ed25519, the fully-specified name of RFC 9864
 )
 
 // Defaults applied by a zero Policy.
@@ -35,9 +39,10 @@ const (
 const MinRSABits = 2048
 
 // DefaultAlgorithms returns a new slice of the algorithms a zero Policy
-// allows: RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA.
+// allows: RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA
+// Ed25519.
 func DefaultAlgorithms() []string {
-	return []string{RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA}
+	return []string{RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, Ed25519}
 }
 
 // supportedAlg returns the package's constant for alg when alg is one of
@@ -64,6 +69,8 @@ func supportedAlg(alg []byte) string {
 		return ES512
 	case EdDSA:
 		return EdDSA
+	case Ed25519:
+		return Ed25519
 	}
 	return ""
 }

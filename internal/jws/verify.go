@@ -19,7 +19,8 @@ import (
 //
 // key must be a *rsa.PublicKey (RS256/384/512, PS256/384/512; modulus of at
 // least [MinRSABits]), a *ecdsa.PublicKey on the curve the algorithm names
-// (ES256 P-256, ES384 P-384, ES512 P-521) or an ed25519.PublicKey (EdDSA).
+// (ES256 P-256, ES384 P-384, ES512 P-521) or an ed25519.PublicKey (EdDSA
+// and Ed25519, the same algorithm under its RFC 8037 and RFC 9864 names).
 // Any other pairing is ErrKeyMismatch; an alg outside the supported set
 // (including "none" and HS*) is ErrAlgNotAllowed; a signature that does
 // not verify, or has the wrong length or form, is ErrSignature.
@@ -27,15 +28,16 @@ import (
 // Signatures follow RFC 7518: PKCS #1 v1.5 for RS*; PSS with MGF1 over the
 // same hash and a salt as long as the hash for PS* (§3.5); for ES* the
 // fixed-size R||S concatenation, each big-endian and exactly the curve's
-// coordinate size, with r and s in [1, n-1] (§3.4); Ed25519 per RFC 8037.
+// coordinate size, with r and s in [1, n-1] (§3.4); Ed25519 per RFC 8037
+// and RFC 9864.
 //
 // Verify never panics (whatever the signature, and for any key of the
 // three types, even an invalid one) and is safe for concurrent use. It
 // hashes signingInput through a stack buffer, never copying it to the heap;
 // beyond what crypto/* allocates it makes one small allocation for PS* (the
 // digest, which crypto/rsa retains) and ES* (the DER form of the signature
-// that crypto/ecdsa wants), and none for RS*, or for EdDSA with a signing
-// input of up to 2 KiB.
+// that crypto/ecdsa wants), and none for RS*, or for EdDSA and Ed25519 with
+// a signing input of up to 2 KiB.
 func Verify(alg string, key crypto.PublicKey, signingInput string, sig []byte) error {
 	switch alg {
 	case RS256, RS384, RS512, PS256, PS384, PS512:
@@ -46,7 +48,7 @@ func Verify(alg string, key crypto.PublicKey, signingInput string, sig []byte) e
 		return verifyECDSA(elliptic.P384(), 48, crypto.SHA384, key, signingInput, sig)
 	case ES512:
 		return verifyECDSA(elliptic.P521(), 66, crypto.SHA512, key, signingInput, sig)
-	case EdDSA:
+	case EdDSA, Ed25519:
 		return verifyEd25519(key, signingInput, sig)
 	}
 	return &Error{Err: ErrAlgNotAllowed, Param: "alg", Detail: "not supported by Verify"}

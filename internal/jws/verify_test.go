@@ -54,6 +54,10 @@ func TestVerifyKeyMismatch(t *testing.T) {
 		{"EdDSA with nil key", EdDSA, ed25519.PublicKey(nil)},
 		{"EdDSA with raw bytes", EdDSA, []byte(k.ed.Public().(ed25519.PublicKey))},
 		{"EdDSA with pointer", EdDSA, func() *ed25519.PublicKey { p := k.ed.Public().(ed25519.PublicKey); return &p }()},
+		{"Ed25519 with RSA key", Ed25519, &k.rsa2048.PublicKey},
+		{"Ed25519 with ECDSA key", Ed25519, &k.p256.PublicKey},
+		{"Ed25519 with private key", Ed25519, k.ed},
+		{"Ed25519 with short key", Ed25519, ed25519.PublicKey(make([]byte, 31))},
 		{"nil key", RS256, nil},
 	}
 	for _, tc := range tests {
@@ -61,7 +65,7 @@ func TestVerifyKeyMismatch(t *testing.T) {
 			// A signature that would be valid for the right pairing, where
 			// one exists, so only the key check can reject.
 			sig := make([]byte, 64)
-			if _, ok := tc.key.(*rsa.PublicKey); ok && tc.alg[0] != 'E' {
+			if _, ok := tc.key.(*rsa.PublicKey); ok && (tc.alg[0] == 'R' || tc.alg[0] == 'P') {
 				sig = signRaw(t, tc.alg, k.rsa1024, testSigningInput)
 			}
 			err := Verify(tc.alg, tc.key, testSigningInput, sig)
@@ -74,7 +78,7 @@ func TestVerifyKeyMismatch(t *testing.T) {
 
 func TestVerifyUnknownAlg(t *testing.T) {
 	k := keys(t)
-	for _, alg := range []string{"", "none", "None", "HS256", "HS384", "HS512", "hs256", "rs256", "Rs256", "ES256K", "Ed25519", "Ed448", "RSA-OAEP", "RS256 "} {
+	for _, alg := range []string{"", "none", "None", "HS256", "HS384", "HS512", "hs256", "rs256", "Rs256", "ES256K", "ed25519", "ED25519", "Ed448", "RSA-OAEP", "RS256 "} {
 		t.Run(alg, func(t *testing.T) {
 			sig := signRaw(t, RS256, k.rsa2048, testSigningInput)
 			if err := Verify(alg, &k.rsa2048.PublicKey, testSigningInput, sig); !errors.Is(err, ErrAlgNotAllowed) {
@@ -183,7 +187,9 @@ func TestVerifySignatureRejected(t *testing.T) {
 	for i := range 32 {
 		malleable = append(malleable, sPlusL[31-i])
 	}
-	tests = append(tests, tcase{"EdDSA S+L", EdDSA, k.ed.Public(), testSigningInput, malleable})
+	tests = append(tests,
+		tcase{"EdDSA S+L", EdDSA, k.ed.Public(), testSigningInput, malleable},
+		tcase{"Ed25519 S+L", Ed25519, k.ed.Public(), testSigningInput, malleable})
 
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

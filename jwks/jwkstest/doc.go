@@ -25,7 +25,8 @@
 //
 // A new Issuer has one RS256 signing key. [Issuer.AddKey], [Issuer.Rotate],
 // [Issuer.RemoveKey] and [Issuer.SetSigner] manage keys for RS256, RS384,
-// RS512, PS256, PS384, PS512, ES256, ES384, ES512 and EdDSA;
+// RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA and Ed25519 (an
+// Ed25519 key published with "alg": "Ed25519", as RFC 9864 names it);
 // [Issuer.ImportKey] and [Issuer.AddRawJWK] publish keys you made, hostile
 // ones included.
 //

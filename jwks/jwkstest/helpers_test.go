@@ -128,7 +128,7 @@ func verifySig(alg string, pub crypto.PublicKey, input string, sig []byte) error
 	case "512":
 		h, ch = sha512.New(), crypto.SHA512
 	}
-	if alg == "EdDSA" {
+	if alg == "EdDSA" || alg == "Ed25519" {
 		p, ok := pub.(ed25519.PublicKey)
 		if !ok || !ed25519.Verify(p, []byte(input), sig) {
 			return fmt.Errorf("bad EdDSA signature")

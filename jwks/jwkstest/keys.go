@@ -18,26 +18,29 @@ import (
 	"sync"
 )
 
-// Signature algorithms the kit signs with (JWA names, RFC 7518 and RFC 8037).
-// RSA algorithms use 2048-bit keys; ES256, ES384 and ES512 use P-256, P-384
-// and P-521; EdDSA uses Ed25519.
+// Signature algorithms the kit signs with (JWA names, RFC 7518, RFC 8037 and
+// RFC 9864). RSA algorithms use 2048-bit keys; ES256, ES384 and ES512 use
+// P-256, P-384 and P-521; EdDSA and Ed25519 (the same algorithm under its
+// RFC 8037 and its fully-specified RFC 9864 name) use Ed25519. Ed448 is not
+// supported.
 const (
-	RS256 = "RS256"
-	RS384 = "RS384"
-	RS512 = "RS512"
-	PS256 = "PS256"
-	PS384 = "PS384"
-	PS512 = "PS512"
-	ES256 = "ES256"
-	ES384 = "ES384"
-	ES512 = "ES512"
-	EdDSA = "EdDSA"
+	RS256   = "RS256"
+	RS384   = "RS384"
+	RS512   = "RS512"
+	PS256   = "PS256"
+	PS384   = "PS384"
+	PS512   = "PS512"
+	ES256   = "ES256"
+	ES384   = "ES384"
+	ES512   = "ES512"
+	EdDSA   = "EdDSA"
+	Ed25519 = "Ed25519"
 )
 
 // Algorithms lists every algorithm the kit can generate keys for and sign
 // with, in a stable order.
 func Algorithms() []string {
-	return []string{RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA}
+	return []string{RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, Ed25519}
 }
 
 // Key is a signing key of an [Issuer]: its kid, the algorithm it signs with,
@@ -134,7 +137,7 @@ func curveName(c elliptic.Curve) (name string, size int) {
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
-// algHash returns the hash an algorithm signs with (0 for EdDSA) and the
+// algHash returns the hash an algorithm signs with (0 for Ed25519) and the
 // family of key it needs; ok is false for algorithms the kit cannot sign.
 func algHash(alg string) (h crypto.Hash, family string, ok bool) {
 	switch alg {
@@ -144,7 +147,7 @@ func algHash(alg string) (h crypto.Hash, family string, ok bool) {
 		h = crypto.SHA384
 	case RS512, PS512, ES512:
 		h = crypto.SHA512
-	case EdDSA:
+	case EdDSA, Ed25519:
 		return 0, "OKP", true
 	default:
 		return 0, "", false
@@ -240,7 +243,7 @@ func generateKey(alg string, l *lease) crypto.Signer {
 		key, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
 	case ES512:
 		key, err = ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
-	case EdDSA:
+	case EdDSA, Ed25519:
 		_, key, err = ed25519.GenerateKey(rand.Reader)
 	default:
 		if family != "RS" && family != "PS" {
