@@ -8,6 +8,8 @@
 //     surrogates;
 //   - member names must be unique within an object (compared after
 //     unescaping), so "last one wins" parser differentials are impossible;
+//     on request ([Decoder.RejectFoldedNames]) they must also be unique
+//     under the case folding encoding/json matches struct fields with;
 //   - nothing but white space may follow the top-level value;
 //   - nesting is limited to [MaxDepth] levels.
 //
@@ -21,6 +23,7 @@ import (
 	"bytes"
 	"errors"
 	"strconv"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -34,6 +37,12 @@ var (
 	ErrSyntax = errors.New("strictjson: syntax error")
 	// ErrDuplicateName reports an object with two members of the same name.
 	ErrDuplicateName = errors.New("strictjson: duplicate member name")
+	// ErrFoldedName reports an object with two members whose names differ
+	// but are equal under the case folding encoding/json uses to match
+	// member names to struct fields ("sub" and "SUB", or "sub" and "ſub"
+	// with U+017F). Only a decoder told to ([Decoder.RejectFoldedNames])
+	// reports it.
+	ErrFoldedName = errors.New("strictjson: member names equal under case folding")
 	// ErrInvalidUTF8 reports a string that is not valid UTF-8 or holds a lone surrogate.
 	ErrInvalidUTF8 = errors.New("strictjson: invalid UTF-8")
 	// ErrTrailingData reports data after the top-level value.
@@ -91,9 +100,12 @@ const bigObject = 24
 type frame struct {
 	array     bool
 	first     bool   // no member or element read yet
+	folded    bool   // a name seen so far is Foldable (only tracked when folding)
 	nameStart int    // index into names of this object's first name
 	bloom     uint64 // one bit per name seen, by length and end bytes
-	big       map[string]struct{}
+	// big holds the names once the object has many: exact names, or
+	// folded ones (mapped to the name as spelt) when the decoder folds.
+	big map[string]string
 }
 
 // Decoder reads one JSON value from a byte slice. Create it with [New]; the
@@ -107,6 +119,7 @@ type Decoder struct {
 	err     error
 	depth   int
 	nnames  int
+	fold    bool // also reject names equal under case folding
 	frames  [MaxDepth]frame
 	names   [nameStackSize][]byte
 	scratch [64]byte
@@ -119,7 +132,8 @@ func New(data []byte) *Decoder {
 	return d
 }
 
-// Reset readies the decoder for new input.
+// Reset readies the decoder for new input. It keeps the
+// [Decoder.RejectFoldedNames] setting.
 func (d *Decoder) Reset(data []byte) {
 	clear(d.names[:d.nnames])
 	clear(d.frames[:d.depth])
@@ -128,6 +142,30 @@ func (d *Decoder) Reset(data []byte) {
 	d.err = nil
 	d.depth = 0
 	d.nnames = 0
+}
+
+// RejectFoldedNames makes the decoder also reject, in every object at every
+// level, two member names that differ but that encoding/json treats as one
+// when it matches names to struct fields: names equal under Unicode simple
+// case folding, as [bytes.EqualFold] compares them ("sub", "SUB", "Sub",
+// "ſub" with U+017F; "k" and U+212A KELVIN SIGN). The error wraps
+// [ErrFoldedName]. Use it when the same input is also read with
+// encoding/json, so that both readers see the same members. The check costs
+// nothing for names without upper-case ASCII letters and non-ASCII bytes
+// (see [Foldable]) in objects that hold only such names.
+func (d *Decoder) RejectFoldedNames() { d.fold = true }
+
+// Foldable reports whether name holds an upper-case ASCII letter or a
+// non-ASCII byte. Two different names that are equal under case folding
+// are never both free of these: a name that is not Foldable can only
+// collide with one that is.
+func Foldable(name []byte) bool {
+	for _, c := range name {
+		if c-'A' < 26 || c >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
 }
 
 // Err returns the first error met, or nil.
@@ -312,16 +350,12 @@ func (d *Decoder) Name() []byte {
 func (d *Decoder) remember(name, keep []byte) bool {
 	f := &d.frames[d.depth-1]
 	if f.big != nil {
-		if _, dup := f.big[string(name)]; dup {
-			d.Fail(&Error{Offset: d.pos, Err: ErrDuplicateName})
-			return false
-		}
-		f.big[string(name)] = struct{}{}
-		return true
+		return d.rememberBig(f, name)
 	}
+	names := d.names[f.nameStart:d.nnames]
 	bit := nameBit(name)
 	if f.bloom&bit != 0 {
-		for _, n := range d.names[f.nameStart:d.nnames] {
+		for _, n := range names {
 			if bytes.Equal(n, name) {
 				d.Fail(&Error{Offset: d.pos, Err: ErrDuplicateName})
 				return false
@@ -329,15 +363,29 @@ func (d *Decoder) remember(name, keep []byte) bool {
 		}
 	}
 	f.bloom |= bit
-	if d.nnames-f.nameStart >= bigObject || d.nnames == nameStackSize {
+	if d.fold {
+		// Only a Foldable name can fold to another one; while the object
+		// has none, a plain name needs no look.
+		foldable := Foldable(name)
+		if foldable || f.folded {
+			for _, n := range names {
+				if bytes.EqualFold(n, name) {
+					d.Fail(&Error{Offset: d.pos, Err: ErrFoldedName})
+					return false
+				}
+			}
+		}
+		f.folded = f.folded || foldable
+	}
+	if len(names) >= bigObject || d.nnames == nameStackSize {
 		// Many names, or the in-place table is full: this object goes on
 		// in a map, and its names leave the table.
-		f.big = make(map[string]struct{}, 2*bigObject)
-		for _, n := range d.names[f.nameStart:d.nnames] {
-			f.big[string(n)] = struct{}{}
+		f.big = make(map[string]string, 2*bigObject)
+		for _, n := range names {
+			d.addBig(f, n)
 		}
-		f.big[string(name)] = struct{}{}
-		clear(d.names[f.nameStart:d.nnames])
+		d.addBig(f, name)
+		clear(names)
 		d.nnames = f.nameStart
 		return true
 	}
@@ -347,6 +395,69 @@ func (d *Decoder) remember(name, keep []byte) bool {
 	d.names[d.nnames] = keep
 	d.nnames++
 	return true
+}
+
+// rememberBig is remember for an object whose names are in a map.
+func (d *Decoder) rememberBig(f *frame, name []byte) bool {
+	if !d.fold {
+		if _, dup := f.big[string(name)]; dup {
+			d.Fail(&Error{Offset: d.pos, Err: ErrDuplicateName})
+			return false
+		}
+		f.big[string(name)] = ""
+		return true
+	}
+	var buf [64]byte
+	if spelt, dup := f.big[string(appendFolded(buf[:0], name))]; dup {
+		err := ErrFoldedName
+		if spelt == string(name) {
+			err = ErrDuplicateName
+		}
+		d.Fail(&Error{Offset: d.pos, Err: err})
+		return false
+	}
+	d.addBig(f, name)
+	return true
+}
+
+// addBig adds name to the object's map: its folded form when folding.
+func (d *Decoder) addBig(f *frame, name []byte) {
+	if !d.fold {
+		f.big[string(name)] = ""
+		return
+	}
+	var buf [64]byte
+	f.big[string(appendFolded(buf[:0], name))] = string(name)
+}
+
+// appendFolded appends the case-folded form of name, as encoding/json folds
+// member names (its foldName): ASCII letters upper-cased, every other rune
+// replaced by the smallest rune of its simple-folding orbit. Two names
+// have the same folded form exactly when [bytes.EqualFold] reports them
+// equal.
+func appendFolded(dst, name []byte) []byte {
+	for i := 0; i < len(name); {
+		if c := name[i]; c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(name[i:])
+		for {
+			r2 := unicode.SimpleFold(r)
+			if r2 <= r {
+				r = r2
+				break
+			}
+			r = r2
+		}
+		dst = utf8.AppendRune(dst, r)
+		i += n
+	}
+	return dst
 }
 
 // plainByte marks the bytes a string may hold without a closer look:
