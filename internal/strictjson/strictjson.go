@@ -21,6 +21,7 @@ package strictjson
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"strconv"
 	"unicode"
@@ -160,6 +161,20 @@ func (d *Decoder) RejectFoldedNames() { d.fold = true }
 // are never both free of these: a name that is not Foldable can only
 // collide with one that is.
 func Foldable(name []byte) bool {
+	// Eight bytes at a time: a byte's high bit is set in hi when it is
+	// non-ASCII, or in ge&^gt when it lies in 'A'..'Z'. (The additions
+	// carry into the next byte only from a non-ASCII byte, which already
+	// decides.)
+	const ones, high = 0x0101010101010101, 0x8080808080808080
+	for len(name) >= 8 {
+		w := binary.LittleEndian.Uint64(name)
+		ge := w + ones*(0x80-'A') // high bit: byte >= 'A'
+		gt := w + ones*(0x80-'Z'-1)
+		if (w|ge&^gt)&high != 0 {
+			return true
+		}
+		name = name[8:]
+	}
 	for _, c := range name {
 		if c-'A' < 26 || c >= utf8.RuneSelf {
 			return true
@@ -318,13 +333,14 @@ func (d *Decoder) Name() []byte {
 		d.syntax()
 		return nil
 	}
-	raw, escaped, ok := d.scanString()
+	raw, escaped, foldable, ok := d.scan(plainName)
 	if !ok {
 		return nil
 	}
 	var unescaped []byte
 	if escaped {
 		unescaped = d.unescape(raw, d.scratch[:0])
+		foldable = Foldable(unescaped)
 	}
 	d.skipSpace()
 	if d.pos >= len(d.data) || d.data[d.pos] != ':' {
@@ -333,12 +349,12 @@ func (d *Decoder) Name() []byte {
 	}
 	d.pos++
 	if escaped {
-		if !d.remember(unescaped, nil) {
+		if !d.remember(unescaped, nil, foldable) {
 			return nil
 		}
 		return unescaped
 	}
-	if !d.remember(raw, raw) {
+	if !d.remember(raw, raw, foldable) {
 		return nil
 	}
 	return raw
@@ -346,16 +362,15 @@ func (d *Decoder) Name() []byte {
 
 // remember records name in the current object and reports a duplicate. keep
 // is what the table stores: name itself when it lives in the input, or nil to
-// store a copy (name is then in scratch space).
-func (d *Decoder) remember(name, keep []byte) bool {
+// store a copy (name is then in scratch space). foldable is Foldable(name).
+func (d *Decoder) remember(name, keep []byte, foldable bool) bool {
 	f := &d.frames[d.depth-1]
 	if f.big != nil {
 		return d.rememberBig(f, name)
 	}
-	names := d.names[f.nameStart:d.nnames]
 	bit := nameBit(name)
 	if f.bloom&bit != 0 {
-		for _, n := range names {
+		for _, n := range d.names[f.nameStart:d.nnames] {
 			if bytes.Equal(n, name) {
 				d.Fail(&Error{Offset: d.pos, Err: ErrDuplicateName})
 				return false
@@ -363,29 +378,18 @@ func (d *Decoder) remember(name, keep []byte) bool {
 		}
 	}
 	f.bloom |= bit
-	if d.fold {
-		// Only a Foldable name can fold to another one; while the object
-		// has none, a plain name needs no look.
-		foldable := Foldable(name)
-		if foldable || f.folded {
-			for _, n := range names {
-				if bytes.EqualFold(n, name) {
-					d.Fail(&Error{Offset: d.pos, Err: ErrFoldedName})
-					return false
-				}
-			}
-		}
-		f.folded = f.folded || foldable
+	if d.fold && (foldable || f.folded) && !d.unfolded(f, name) {
+		return false
 	}
-	if len(names) >= bigObject || d.nnames == nameStackSize {
+	if d.nnames-f.nameStart >= bigObject || d.nnames == nameStackSize {
 		// Many names, or the in-place table is full: this object goes on
 		// in a map, and its names leave the table.
 		f.big = make(map[string]string, 2*bigObject)
-		for _, n := range names {
+		for _, n := range d.names[f.nameStart:d.nnames] {
 			d.addBig(f, n)
 		}
 		d.addBig(f, name)
-		clear(names)
+		clear(d.names[f.nameStart:d.nnames])
 		d.nnames = f.nameStart
 		return true
 	}
@@ -394,6 +398,22 @@ func (d *Decoder) remember(name, keep []byte) bool {
 	}
 	d.names[d.nnames] = keep
 	d.nnames++
+	return true
+}
+
+// unfolded reports whether name (no exact duplicate) differs under case
+// folding from the object's earlier names, recording ErrFoldedName when it
+// does not. Only a Foldable name can fold to another name, so remember calls
+// it only for a Foldable name, or once the object has had one; from then on
+// every name is compared.
+func (d *Decoder) unfolded(f *frame, name []byte) bool {
+	f.folded = true
+	for _, n := range d.names[f.nameStart:d.nnames] {
+		if bytes.EqualFold(n, name) {
+			d.Fail(&Error{Offset: d.pos, Err: ErrFoldedName})
+			return false
+		}
+	}
 	return true
 }
 
@@ -460,18 +480,26 @@ func appendFolded(dst, name []byte) []byte {
 	return dst
 }
 
-// plainByte marks the bytes a string may hold without a closer look:
-// ASCII from space on, except the quote and the backslash. A constant, so
-// no package state is mutable.
-const plainByte = "" +
+// byteClass marks the bytes a string may hold without a closer look:
+// plainValue for ASCII from space on, except the quote and the backslash;
+// plainName for those but the upper-case letters, so that scanning a name
+// also tells whether it is Foldable. A constant, so no package state is
+// mutable.
+const byteClass = "" +
 	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
-	"\x01\x01\x00\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01" +
-	"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x00\x01\x01\x01" +
-	"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01" +
+	"\x03\x03\x00\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03" +
+	"\x03\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x03\x00\x03\x03\x03" +
+	"\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03" +
 	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
 	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
 	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
 	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+
+// Masks for byteClass.
+const (
+	plainValue = 1
+	plainName  = 2
+)
 
 // nameBit maps a name to one of 64 bits, so most names need no comparison
 // with the earlier ones: two equal names always get the same bit.
@@ -489,11 +517,20 @@ func nameBit(name []byte) uint64 {
 // raw content (between the quotes), whether it holds escapes, and whether it
 // is well formed. UTF-8 and escapes are validated here.
 func (d *Decoder) scanString() (raw []byte, escaped, ok bool) {
+	raw, escaped, _, ok = d.scan(plainValue)
+	return raw, escaped, ok
+}
+
+// scan is scanString with the byteClass mask of the bytes that need no
+// closer look. With plainName it also reports whether the raw string holds
+// an upper-case ASCII letter or a non-ASCII byte (see [Foldable]), at no
+// cost for strings without them.
+func (d *Decoder) scan(plain byte) (raw []byte, escaped, foldable, ok bool) {
 	start := d.pos + 1
 	i := start
 	data := d.data
 	for i < len(data) {
-		for i < len(data) && plainByte[data[i]] != 0 {
+		for i < len(data) && byteClass[data[i]]&plain != 0 {
 			i++
 		}
 		if i >= len(data) {
@@ -503,13 +540,13 @@ func (d *Decoder) scanString() (raw []byte, escaped, ok bool) {
 		switch {
 		case c == '"':
 			d.pos = i + 1
-			return data[start:i], escaped, true
+			return data[start:i], escaped, foldable, true
 		case c == '\\':
 			escaped = true
 			if i+1 >= len(data) {
 				d.pos = i
 				d.syntax()
-				return nil, false, false
+				return nil, false, false, false
 			}
 			switch data[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
@@ -519,38 +556,40 @@ func (d *Decoder) scanString() (raw []byte, escaped, ok bool) {
 				if n == 0 {
 					d.pos = i
 					d.syntax()
-					return nil, false, false
+					return nil, false, false, false
 				}
 				if r < 0 {
 					d.pos = i
 					d.Fail(&Error{Offset: i, Err: ErrInvalidUTF8})
-					return nil, false, false
+					return nil, false, false, false
 				}
 				i += n
 			default:
 				d.pos = i
 				d.syntax()
-				return nil, false, false
+				return nil, false, false, false
 			}
 		case c < 0x20:
 			d.pos = i
 			d.syntax()
-			return nil, false, false
-		case c < utf8.RuneSelf:
+			return nil, false, false, false
+		case c < utf8.RuneSelf: // an upper-case letter in a name
+			foldable = true
 			i++
 		default:
+			foldable = true
 			r, size := utf8.DecodeRune(data[i:])
 			if r == utf8.RuneError && size == 1 {
 				d.pos = i
 				d.Fail(&Error{Offset: i, Err: ErrInvalidUTF8})
-				return nil, false, false
+				return nil, false, false, false
 			}
 			i += size
 		}
 	}
 	d.pos = i
 	d.syntax()
-	return nil, false, false
+	return nil, false, false, false
 }
 
 func hex4(b []byte) (rune, bool) {
