@@ -333,7 +333,7 @@ func (d *Decoder) Name() []byte {
 		d.syntax()
 		return nil
 	}
-	raw, escaped, foldable, ok := d.scan(plainName)
+	raw, escaped, foldable, ok := d.scanName()
 	if !ok {
 		return nil
 	}
@@ -480,25 +480,29 @@ func appendFolded(dst, name []byte) []byte {
 	return dst
 }
 
-// byteClass marks the bytes a string may hold without a closer look:
-// plainValue for ASCII from space on, except the quote and the backslash;
-// plainName for those but the upper-case letters, so that scanning a name
-// also tells whether it is Foldable. A constant, so no package state is
-// mutable.
-const byteClass = "" +
-	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
-	"\x03\x03\x00\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03" +
-	"\x03\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x03\x00\x03\x03\x03" +
-	"\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03\x03" +
-	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
-	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
-	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
-	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
-
-// Masks for byteClass.
+// valueByte marks the bytes a string may hold without a closer look:
+// ASCII from space on, except the quote and the backslash. nameByte is
+// valueByte without the upper-case letters, so that scanning a name also
+// tells whether it is Foldable. Constants, so no package state is mutable.
 const (
-	plainValue = 1
-	plainName  = 2
+	valueByte = "" +
+		"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+		"\x01\x01\x00\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01" +
+		"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x00\x01\x01\x01" +
+		"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01" +
+		"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+		"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+		"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+		"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+	nameByte = "" +
+		"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+		"\x01\x01\x00\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01" +
+		"\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x01\x01\x01" +
+		"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01" +
+		"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+		"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+		"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+		"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
 )
 
 // nameBit maps a name to one of 64 bits, so most names need no comparison
@@ -517,20 +521,57 @@ func nameBit(name []byte) uint64 {
 // raw content (between the quotes), whether it holds escapes, and whether it
 // is well formed. UTF-8 and escapes are validated here.
 func (d *Decoder) scanString() (raw []byte, escaped, ok bool) {
-	raw, escaped, _, ok = d.scan(plainValue)
-	return raw, escaped, ok
-}
-
-// scan is scanString with the byteClass mask of the bytes that need no
-// closer look. With plainName it also reports whether the raw string holds
-// an upper-case ASCII letter or a non-ASCII byte (see [Foldable]), at no
-// cost for strings without them.
-func (d *Decoder) scan(plain byte) (raw []byte, escaped, foldable, ok bool) {
 	start := d.pos + 1
 	i := start
 	data := d.data
 	for i < len(data) {
-		for i < len(data) && byteClass[data[i]]&plain != 0 {
+		for i < len(data) && valueByte[data[i]] != 0 {
+			i++
+		}
+		if i >= len(data) {
+			break
+		}
+		c := data[i]
+		switch {
+		case c == '"':
+			d.pos = i + 1
+			return data[start:i], escaped, true
+		case c == '\\':
+			escaped = true
+			n, ok := d.escape(i)
+			if !ok {
+				return nil, false, false
+			}
+			i += n
+		case c < 0x20:
+			d.pos = i
+			d.syntax()
+			return nil, false, false
+		case c < utf8.RuneSelf:
+			i++
+		default:
+			n, ok := d.rune(i)
+			if !ok {
+				return nil, false, false
+			}
+			i += n
+		}
+	}
+	d.pos = i
+	d.syntax()
+	return nil, false, false
+}
+
+// scanName is scanString for a member name. It also reports whether the
+// raw name holds an upper-case ASCII letter or a non-ASCII byte (see
+// [Foldable]): nameByte sends those out of the fast loop, so names without
+// them cost nothing more.
+func (d *Decoder) scanName() (raw []byte, escaped, foldable, ok bool) {
+	start := d.pos + 1
+	i := start
+	data := d.data
+	for i < len(data) {
+		for i < len(data) && nameByte[data[i]] != 0 {
 			i++
 		}
 		if i >= len(data) {
@@ -543,53 +584,73 @@ func (d *Decoder) scan(plain byte) (raw []byte, escaped, foldable, ok bool) {
 			return data[start:i], escaped, foldable, true
 		case c == '\\':
 			escaped = true
-			if i+1 >= len(data) {
-				d.pos = i
-				d.syntax()
+			n, ok := d.escape(i)
+			if !ok {
 				return nil, false, false, false
 			}
-			switch data[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				r, n := decodeU(data[i:])
-				if n == 0 {
-					d.pos = i
-					d.syntax()
-					return nil, false, false, false
-				}
-				if r < 0 {
-					d.pos = i
-					d.Fail(&Error{Offset: i, Err: ErrInvalidUTF8})
-					return nil, false, false, false
-				}
-				i += n
-			default:
-				d.pos = i
-				d.syntax()
-				return nil, false, false, false
-			}
+			i += n
 		case c < 0x20:
 			d.pos = i
 			d.syntax()
 			return nil, false, false, false
-		case c < utf8.RuneSelf: // an upper-case letter in a name
+		case c < utf8.RuneSelf: // an upper-case letter
 			foldable = true
 			i++
 		default:
 			foldable = true
-			r, size := utf8.DecodeRune(data[i:])
-			if r == utf8.RuneError && size == 1 {
-				d.pos = i
-				d.Fail(&Error{Offset: i, Err: ErrInvalidUTF8})
+			n, ok := d.rune(i)
+			if !ok {
 				return nil, false, false, false
 			}
-			i += size
+			i += n
 		}
 	}
 	d.pos = i
 	d.syntax()
 	return nil, false, false, false
+}
+
+// escape validates the escape sequence at data[i] (a backslash) and returns
+// its length, or records the error.
+func (d *Decoder) escape(i int) (int, bool) {
+	data := d.data
+	if i+1 >= len(data) {
+		d.pos = i
+		d.syntax()
+		return 0, false
+	}
+	switch data[i+1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return 2, true
+	case 'u':
+		r, n := decodeU(data[i:])
+		if n == 0 {
+			d.pos = i
+			d.syntax()
+			return 0, false
+		}
+		if r < 0 {
+			d.pos = i
+			d.Fail(&Error{Offset: i, Err: ErrInvalidUTF8})
+			return 0, false
+		}
+		return n, true
+	}
+	d.pos = i
+	d.syntax()
+	return 0, false
+}
+
+// rune validates the UTF-8 sequence at data[i] and returns its length, or
+// records the error.
+func (d *Decoder) rune(i int) (int, bool) {
+	r, size := utf8.DecodeRune(d.data[i:])
+	if r == utf8.RuneError && size == 1 {
+		d.pos = i
+		d.Fail(&Error{Offset: i, Err: ErrInvalidUTF8})
+		return 0, false
+	}
+	return size, true
 }
 
 func hex4(b []byte) (rune, bool) {
