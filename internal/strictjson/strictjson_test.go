@@ -202,6 +202,24 @@ func TestFoldable(t *testing.T) {
 			t.Errorf("Foldable(%q) = %v", in, got)
 		}
 	}
+	// The name scan tells the same for every byte (and some runes).
+	names := []string{"é", "ſ", "\u212a", "日本", `\\`, `\u0041`, "abcdefghijklmnopq", "ABCDEFGHIJKLMNOPQ"}
+	for c := byte(0x20); c < 0x7f; c++ {
+		if c != '"' && c != '\\' {
+			names = append(names, "ab"+string(c)+"cdefghijk")
+		}
+	}
+	for _, n := range names {
+		var d Decoder
+		d.Reset([]byte(`"` + n + `"`))
+		raw, escaped, foldable, ok := d.scanName()
+		if !ok {
+			t.Fatalf("scanName(%q): %v", n, d.Err())
+		}
+		if want := Foldable(raw); foldable != want && !escaped {
+			t.Errorf("scanName(%q) foldable = %v, Foldable %v", n, foldable, want)
+		}
+	}
 }
 
 func TestTypedReads(t *testing.T) {
