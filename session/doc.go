@@ -23,7 +23,7 @@
 //   - Custom claims may carry the namespace prefix ([DefaultNamespace],
 //     "https://verdocs.com/") or be plain; when both are present the
 //     namespaced one wins. Registered claims (iss, sub, aud, exp, nbf, iat,
-//     jti) are read only under their plain names.
+//     jti, cnf) are read only under their plain names.
 //   - permissions and roles are arrays of strings or of {id, name} objects;
 //     a string s decodes to {ID: s, Name: s}. Unknown values decode and
 //     match like the known constants.
