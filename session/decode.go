@@ -1,11 +1,13 @@
 package session
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
-	"math"
 	"strconv"
 	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/sessiongate/sessiongate/internal/strictjson"
 )
@@ -19,25 +21,40 @@ const DefaultNamespace = "https://verdocs.com/"
 var (
 	// ErrMalformed reports a payload that is not one strict JSON object:
 	// invalid JSON, duplicate member names, invalid UTF-8, trailing data or
-	// nesting that is too deep.
+	// nesting that is too deep; or member names that encoding/json would
+	// match differently than the decoder does (then ErrFoldedName too).
 	ErrMalformed = errors.New("session: malformed claims")
+	// ErrFoldedName reports member names that encoding/json, and so
+	// [Token.Claims], would match to another name than the decoder does: two
+	// names in one object that are equal under case folding ("sub" and
+	// "SUB", or "sub" and "ſub" with U+017F), or a name that folds to a
+	// claim or field name the decoder reads without being spelt exactly as
+	// it ("Exp", "https://verdocs.com/Profile", "ID" inside profile). It
+	// always comes with ErrMalformed: errors.Is reports both.
+	ErrFoldedName = errors.New("session: member names equal under case folding")
 	// ErrClaimType reports a claim (or a field inside one) of the wrong JSON
 	// type.
 	ErrClaimType = errors.New("session: claim has the wrong type")
 	// ErrClaimRange reports a NumericDate outside ±2^53 seconds.
 	ErrClaimRange = errors.New("session: claim out of range")
+	// ErrClaimValue reports a claim of the right JSON type whose value is
+	// refused: a session_type other than "user" or "signing", an empty
+	// document_id, envelope_id or session_type, or session_type "user" in
+	// a token that carries document_id or envelope_id.
+	ErrClaimValue = errors.New("session: claim value refused")
 )
 
-// ClaimError names the claim that failed to decode. It wraps ErrClaimType
-// or ErrClaimRange.
+// ClaimError names the claim that failed to decode. It wraps ErrClaimType,
+// ErrClaimRange or ErrClaimValue.
 type ClaimError struct {
 	// Claim is the claim's name as the token spelt it.
 	Claim string
 	// Field is the path inside the claim ("organization.name"), or "".
 	Field string
-	// Want is the JSON type expected ("string", "number" …).
+	// Want is the JSON type expected ("string", "number" …), or for
+	// ErrClaimValue the value expected (`"user" or "signing"`).
 	Want string
-	// Err is ErrClaimType or ErrClaimRange.
+	// Err is ErrClaimType, ErrClaimRange or ErrClaimValue.
 	Err error
 }
 
@@ -59,7 +76,7 @@ func (e *ClaimError) Error() string {
 	return b.String()
 }
 
-// Unwrap returns ErrClaimType or ErrClaimRange.
+// Unwrap returns ErrClaimType, ErrClaimRange or ErrClaimValue.
 func (e *ClaimError) Unwrap() error { return e.Err }
 
 // Kind tells which session a token payload holds.
@@ -68,8 +85,12 @@ type Kind uint8
 // The kinds of session a payload can hold.
 const (
 	// KindActive is an access token for a signed-in user: [ActiveSession].
+	// It is any token that is not a signing session (see [KindSigning]);
+	// 6.x user tokens say so with session_type "user".
 	KindActive Kind = iota + 1
-	// KindSigning is a document-signing token (it has document_id): [SigningSession].
+	// KindSigning is a signing-session token: [SigningSession]. A token is
+	// one when its session_type is "signing" (6.x), or when it has no
+	// session_type but carries document_id (1.0.x) or envelope_id (6.x).
 	KindSigning
 )
 
@@ -96,25 +117,83 @@ const (
 	ClaimNbf
 	ClaimIat
 	ClaimJti
+	// ClaimCnf is the RFC 7800 confirmation claim (cnf: a DPoP "jkt" or an
+	// mTLS "x5t#S256" key binding). The decoder only records its presence:
+	// it must be a JSON object (anything else, null included, is a
+	// *[ClaimError] wrapping ErrClaimType), and a verifier that does not
+	// check the binding should refuse a token that has it.
+	ClaimCnf
 )
 
-// Registered holds the RFC 7519 registered claims of a token. NumericDates
-// are whole seconds since the Unix epoch (a fractional value is rounded
-// down). Present tells which claims the token carried; a claim given as
-// null counts as absent.
+// Registered holds the RFC 7519 registered claims of a token. Present tells
+// which claims the token carried; a claim given as null counts as absent
+// (except cnf, which may not be null).
+//
+// The int64 NumericDate fields are whole seconds since the Unix epoch,
+// rounded down (1700000000.9 gives 1700000000; -1.5 gives -2), as the
+// session types carry them. Compare instants with [Registered.ExpiresAtTime],
+// [Registered.NotBeforeTime] and [Registered.IssuedAtTime], which keep the
+// fraction: a rounded-down nbf or iat would let a token be used up to a
+// second early, and a rounded-down exp end it up to a second early.
 type Registered struct {
 	Issuer    string   // iss
 	Subject   string   // sub
 	Audience  Audience // aud, one or several
-	ExpiresAt int64    // exp, seconds since the Unix epoch
-	NotBefore int64    // nbf, seconds since the Unix epoch
-	IssuedAt  int64    // iat, seconds since the Unix epoch
+	ExpiresAt int64    // exp, whole seconds since the Unix epoch (rounded down)
+	NotBefore int64    // nbf, whole seconds since the Unix epoch (rounded down)
+	IssuedAt  int64    // iat, whole seconds since the Unix epoch (rounded down)
 	ID        string   // jti
-	Present   ClaimSet // which of the above the token carried
+	Present   ClaimSet // which of the above (and cnf) the token carried
+
+	// The fractions of a second the int64 fields rounded down, in
+	// nanoseconds [0, 1e9): zero for integer NumericDates, so a Registered
+	// built by hand with whole seconds equals a decoded one.
+	expNsec, nbfNsec, iatNsec int32
 }
 
 // Has reports whether all claims in c were present.
 func (r *Registered) Has(c ClaimSet) bool { return r.Present&c == c }
+
+// ExpiresAtTime returns the instant of exp, with its fraction of a second
+// (rounded down to the nanosecond), or the zero Time when the token has no
+// exp (or r is nil). Values are saturated at ±2^53 seconds, far inside
+// time.Time's range (decoded values never exceed it).
+func (r *Registered) ExpiresAtTime() time.Time {
+	if r == nil {
+		return time.Time{}
+	}
+	return r.instant(ClaimExp, r.ExpiresAt, r.expNsec)
+}
+
+// NotBeforeTime returns the instant of nbf, as [Registered.ExpiresAtTime]
+// does for exp (the zero Time when the token has no nbf).
+func (r *Registered) NotBeforeTime() time.Time {
+	if r == nil {
+		return time.Time{}
+	}
+	return r.instant(ClaimNbf, r.NotBefore, r.nbfNsec)
+}
+
+// IssuedAtTime returns the instant of iat, as [Registered.ExpiresAtTime]
+// does for exp (the zero Time when the token has no iat).
+func (r *Registered) IssuedAtTime() time.Time {
+	if r == nil {
+		return time.Time{}
+	}
+	return r.instant(ClaimIat, r.IssuedAt, r.iatNsec)
+}
+
+func (r *Registered) instant(bit ClaimSet, sec int64, nsec int32) time.Time {
+	switch {
+	case r.Present&bit == 0:
+		return time.Time{}
+	case sec >= maxNumericDate:
+		sec, nsec = maxNumericDate, 0
+	case sec < -maxNumericDate:
+		sec, nsec = -maxNumericDate, 0
+	}
+	return time.Unix(sec, int64(nsec))
+}
 
 // Token is a decoded token payload: the session it holds, its registered
 // claims, and the raw claims for anything else. Tokens the middleware stores
@@ -126,7 +205,8 @@ type Token struct {
 	Active ActiveSession
 	// Signing is the session when Kind is KindSigning.
 	Signing SigningSession
-	// Registered are the registered claims (iss, sub, aud, exp, nbf, iat, jti).
+	// Registered are the registered claims (iss, sub, aud, exp, nbf, iat,
+	// jti, and the presence of cnf).
 	Registered Registered
 	// Raw is the compact token the claims came from, when the decoder's
 	// caller set it (the middleware does); Decode leaves it empty.
@@ -138,6 +218,16 @@ type Token struct {
 // Claims decodes the raw claims JSON into v with encoding/json: the escape
 // hatch for claims the session does not model. Claim names are as in the
 // token (namespaced names keep their prefix).
+//
+// encoding/json matches member names to struct fields case-insensitively
+// (with Unicode folding: "SUB", "Sub" and "ſub" all fill a `json:"sub"`
+// field) and lets the last match win, where the decoder compares names
+// exactly. So that both see the same claims, the decoder refuses
+// (ErrMalformed with ErrFoldedName) a payload with two member names in one
+// object, at any level, that are equal under that folding, and a member
+// whose name folds to a claim or field name the decoder reads without being
+// spelt as it. Every member Claims can put into a field is therefore the
+// one the decoder read, or one the decoder does not read at all.
 func (t *Token) Claims(v any) error {
 	return json.Unmarshal([]byte(t.payload), v)
 }
@@ -148,20 +238,32 @@ func (t *Token) Payload() string { return t.payload }
 // Decoder decodes token payloads. The zero value uses [DefaultNamespace].
 //
 // Custom claims (email, email_verified, permissions, roles, profile,
-// profile_id, organization_id, plans, and for signing sessions document_id,
-// role and access_key) may be named plainly or with the namespace prefix;
-// when both are present the namespaced one wins. Registered claims (iss, sub,
-// aud, exp, nbf, iat, jti) are only read under their plain names: a
-// namespaced "exp" is just another custom claim and never changes validity.
+// profile_id, organization_id, plans, session_type, and the 6.x user claims
+// sid and global_admin; for signing sessions document_id, role, access_key,
+// and the 6.x envelope_id, role_name and key_type) may be named plainly or
+// with the namespace prefix; when both are present the namespaced one wins,
+// whole (an object claim is never merged with the plain one) and whatever
+// the member order. Registered claims (iss, sub, aud, exp, nbf, iat, jti,
+// cnf) are only read under their plain names: a namespaced "exp" is just
+// another custom claim and never changes validity.
+//
+// The claims that mark the kind of token, document_id, envelope_id and
+// session_type, must be non-empty strings when present, in either
+// spelling: null is refused (a *[ClaimError] wrapping ErrClaimType), and
+// so is "" (wrapping ErrClaimValue). session_type must be "user" or
+// "signing", and "user" may not come with document_id or envelope_id
+// (ErrClaimValue). See the package documentation for how the kind is told.
 type Decoder struct {
 	// Namespace is the claim-name prefix; "" means DefaultNamespace.
 	Namespace string
 }
 
 // Decode decodes a verified token's payload (the claims JSON) in one pass.
-// It rejects a payload that is not one strict JSON object (ErrMalformed) and
-// any known claim of the wrong type (*ClaimError). Unknown claims are
-// validated as JSON and otherwise left to [Token.Claims].
+// It rejects a payload that is not one strict JSON object (ErrMalformed),
+// member names that fold together (ErrMalformed with ErrFoldedName, see
+// [Token.Claims]), any known claim of the wrong type and any refused value
+// (*ClaimError). Unknown claims are validated as JSON and otherwise left to
+// [Token.Claims].
 func (dec Decoder) Decode(payload []byte) (*Token, error) {
 	t := new(Token)
 	if err := dec.DecodeInto(t, payload); err != nil {
@@ -180,6 +282,7 @@ func (dec Decoder) DecodeInto(t *Token, payload []byte) error {
 	*t = Token{payload: string(payload)}
 	var st decodeState
 	st.d.Reset(payload)
+	st.d.RejectFoldedNames()
 	st.src = t.payload
 	st.ns = ns
 	st.t = t
@@ -187,7 +290,7 @@ func (dec Decoder) DecodeInto(t *Token, payload []byte) error {
 }
 
 // customClaim identifies a custom claim for the namespaced-wins rule.
-type customClaim uint16
+type customClaim uint32
 
 const (
 	cEmail customClaim = 1 << iota
@@ -201,6 +304,13 @@ const (
 	cDocumentID
 	cRole
 	cAccessKey
+	cSessionType
+	cEnvelopeID
+	cRoleName
+	cKeyType
+	cSessionID
+	cGlobalAdmin
+	cLast = cGlobalAdmin
 )
 
 type decodeState struct {
@@ -242,6 +352,7 @@ func (st *decodeState) run() error {
 		if st.registered(name) {
 			continue
 		}
+		full := name
 		namespaced := false
 		if len(name) > len(st.ns) && string(name[:len(st.ns)]) == st.ns {
 			name = name[len(st.ns):]
@@ -249,6 +360,10 @@ func (st *decodeState) run() error {
 		}
 		c := claimOf(name)
 		if c == 0 {
+			if strictjson.Foldable(full) {
+				st.claim, st.depth = "", 0
+				st.foldedClaim(full)
+			}
 			d.Skip()
 			continue
 		}
@@ -270,8 +385,7 @@ func (st *decodeState) run() error {
 	if err := d.End(); err != nil || st.err != nil {
 		return st.fail()
 	}
-	st.finish()
-	return nil
+	return st.finish()
 }
 
 // fail returns the first error as one of the package's error values.
@@ -279,7 +393,11 @@ func (st *decodeState) fail() error {
 	if st.err != nil {
 		return st.err
 	}
-	return errors.Join(ErrMalformed, st.d.Err())
+	err := st.d.Err()
+	if errors.Is(err, strictjson.ErrFoldedName) {
+		return errors.Join(ErrMalformed, ErrFoldedName, err)
+	}
+	return errors.Join(ErrMalformed, err)
 }
 
 // push and pop track the containers inside a claim, so errors can name the
@@ -313,6 +431,113 @@ func (st *decodeState) claimErr(field, want string, sentinel error) {
 
 func (st *decodeState) typeErr(field, want string) { st.claimErr(field, want, ErrClaimType) }
 
+// foldErr records that the member name, at the current position, folds to
+// the name known, which the decoder reads only as spelt.
+func (st *decodeState) foldErr(name []byte, known string) {
+	if st.err != nil {
+		return
+	}
+	var b strings.Builder
+	b.WriteString("session: member ")
+	b.WriteString(strconv.Quote(string(name)))
+	if st.claim != "" {
+		b.WriteString(" in claim ")
+		claim := st.claim
+		if st.namespaced {
+			claim = st.ns + claim
+		}
+		b.WriteString(strconv.Quote(claim))
+		if st.depth > 0 {
+			b.WriteString(" at ")
+			b.WriteString(strings.Join(st.path[:min(st.depth, len(st.path))], "."))
+		}
+	}
+	b.WriteString(" is ")
+	b.WriteString(strconv.Quote(known))
+	b.WriteString(" under case folding; only the exact name is read")
+	st.err = errors.Join(ErrMalformed, ErrFoldedName, errors.New(b.String()))
+	st.d.Fail(st.err)
+}
+
+// Names the decoder reads inside objects, for the case-folding check of
+// the members it skips (space-separated).
+const (
+	registeredNames    = "iss sub aud exp nbf iat jti cnf"
+	idNameFields       = "id name"
+	profileFields      = "id user_id organization_id first_name last_name email phone current organization permissions roles plans groups"
+	organizationFields = "id name address phone business_name is_business address2 contact_email timezone envelope_responsible"
+	groupFields        = "id name organization_id parent_id permissions roles profiles"
+	accessKeyFields    = "id type"
+)
+
+// foldedIn returns the name of the space-separated list that name equals
+// under case folding, or "".
+func foldedIn(name []byte, list string) string {
+	for list != "" {
+		known, rest, _ := strings.Cut(list, " ")
+		if equalFold(name, known) {
+			return known
+		}
+		list = rest
+	}
+	return ""
+}
+
+// equalFold is bytes.EqualFold(b, []byte(s)), without converting s.
+func equalFold(b []byte, s string) bool {
+	rest, ok := foldPrefix(b, s)
+	return ok && len(rest) == 0
+}
+
+// foldPrefix reports whether b starts with prefix under case folding (rune
+// by rune, as bytes.EqualFold compares), returning the rest of b.
+func foldPrefix(b []byte, prefix string) ([]byte, bool) {
+	for prefix != "" {
+		if len(b) == 0 {
+			return nil, false
+		}
+		_, n := utf8.DecodeRune(b)
+		_, m := utf8.DecodeRuneInString(prefix)
+		if !strings.EqualFold(string(b[:n]), prefix[:m]) {
+			return nil, false
+		}
+		b, prefix = b[n:], prefix[m:]
+	}
+	return b, true
+}
+
+// foldedClaim checks a Foldable top-level member name that the decoder does
+// not read against the names it does: registered, custom and namespaced
+// custom claims.
+func (st *decodeState) foldedClaim(name []byte) {
+	if known := foldedIn(name, registeredNames); known != "" {
+		st.foldErr(name, known)
+		return
+	}
+	rest, nsOK := foldPrefix(name, st.ns)
+	for c := customClaim(1); c <= cLast; c <<= 1 {
+		known := claimName(c)
+		if equalFold(name, known) {
+			st.foldErr(name, known)
+			return
+		}
+		if nsOK && equalFold(rest, known) {
+			st.foldErr(name, st.ns+known)
+			return
+		}
+	}
+}
+
+// unknownField checks a member the decoder skips inside an object whose
+// read fields are fields.
+func (st *decodeState) unknownField(name []byte, fields string) {
+	if strictjson.Foldable(name) {
+		if known := foldedIn(name, fields); known != "" {
+			st.foldErr(name, known)
+		}
+	}
+}
+
 func (st *decodeState) rangeErr(field string) { st.claimErr(field, "NumericDate", ErrClaimRange) }
 
 // claimName returns a custom claim's plain name.
@@ -340,6 +565,18 @@ func claimName(c customClaim) string {
 		return "role"
 	case cAccessKey:
 		return "access_key"
+	case cSessionType:
+		return "session_type"
+	case cEnvelopeID:
+		return "envelope_id"
+	case cRoleName:
+		return "role_name"
+	case cKeyType:
+		return "key_type"
+	case cSessionID:
+		return "sid"
+	case cGlobalAdmin:
+		return "global_admin"
 	}
 	return ""
 }
@@ -369,6 +606,28 @@ func claimOf(name []byte) customClaim {
 	case "access_key":
 		return cAccessKey
 	}
+	return claimOf6(name)
+}
+
+// claimOf6 is claimOf for the claims of 6.x tokens. It is a switch of its
+// own: one switch over all the names has so many name lengths that the
+// compiler dispatches on the length through a jump table, an indirect
+// branch that run pays for at every member.
+func claimOf6(name []byte) customClaim {
+	switch string(name) {
+	case "session_type":
+		return cSessionType
+	case "envelope_id":
+		return cEnvelopeID
+	case "role_name":
+		return cRoleName
+	case "key_type":
+		return cKeyType
+	case "sid":
+		return cSessionID
+	case "global_admin":
+		return cGlobalAdmin
+	}
 	return 0
 }
 
@@ -394,13 +653,16 @@ func (st *decodeState) registered(name []byte) bool {
 		r.Audience = st.audience()
 	case "exp":
 		st.claim, st.namespaced, bit = "exp", false, ClaimExp
-		r.ExpiresAt, bit = st.numericDate(bit)
+		r.ExpiresAt, r.expNsec, bit = st.numericDate(bit)
 	case "nbf":
 		st.claim, st.namespaced, bit = "nbf", false, ClaimNbf
-		r.NotBefore, bit = st.numericDate(bit)
+		r.NotBefore, r.nbfNsec, bit = st.numericDate(bit)
 	case "iat":
 		st.claim, st.namespaced, bit = "iat", false, ClaimIat
-		r.IssuedAt, bit = st.numericDate(bit)
+		r.IssuedAt, r.iatNsec, bit = st.numericDate(bit)
+	case "cnf":
+		st.claim, st.namespaced, bit = "cnf", false, ClaimCnf
+		st.confirmation()
 	default:
 		return false
 	}
@@ -412,7 +674,9 @@ func (st *decodeState) registered(name []byte) bool {
 	return true
 }
 
-// custom reads one custom claim into st.t.
+// custom reads one custom claim into st.t. Every case replaces its whole
+// field (objects are zeroed before they are read), so a namespaced claim
+// read after the plain one leaves nothing of it.
 func (st *decodeState) custom(c customClaim) {
 	t := st.t
 	switch c {
@@ -425,6 +689,7 @@ func (st *decodeState) custom(c customClaim) {
 	case cRoles:
 		t.Active.Roles = st.roles()
 	case cProfile:
+		t.Active.Profile = Profile{}
 		st.profile(&t.Active.Profile)
 	case cProfileID:
 		t.Active.ProfileID = st.str("")
@@ -433,27 +698,67 @@ func (st *decodeState) custom(c customClaim) {
 	case cPlans:
 		t.Active.Plans = st.plans("")
 	case cDocumentID:
-		t.Signing.DocumentID = st.str("")
-		t.Kind = KindSigning
+		t.Signing.DocumentID = st.marker()
 	case cRole:
 		t.Signing.Role = st.str("")
 	case cAccessKey:
+		t.Signing.AccessKey = AccessKey{}
 		st.accessKey(&t.Signing.AccessKey)
+	case cSessionType:
+		t.Signing.SessionType = st.sessionType()
+	case cEnvelopeID:
+		t.Signing.EnvelopeID = st.marker()
+	case cRoleName:
+		t.Signing.RoleName = st.str("")
+	case cKeyType:
+		t.Signing.KeyType = st.str("")
+	case cSessionID:
+		t.Active.SessionID = st.str("")
+	case cGlobalAdmin:
+		t.Active.GlobalAdmin = st.boolean("")
 	}
 }
 
-// finish derives the fields that both session kinds share.
-func (st *decodeState) finish() {
+// Session types (the session_type claim of 6.x tokens).
+const (
+	sessionUser    = "user"
+	sessionSigning = "signing"
+)
+
+// finish tells the kind of session and derives the fields that both session
+// kinds share. The claims are all read, so nothing here depends on their
+// order.
+func (st *decodeState) finish() error {
 	t := st.t
-	if t.Kind == 0 {
+	s := &t.Signing
+	marker := ""
+	switch {
+	case s.DocumentID != "":
+		marker = "document_id"
+	case s.EnvelopeID != "":
+		marker = "envelope_id"
+	}
+	switch s.SessionType {
+	case sessionSigning:
+		t.Kind = KindSigning
+	case sessionUser:
+		if marker != "" {
+			st.claim, st.namespaced, st.depth = "session_type", st.nsSet&cSessionType != 0, 0
+			st.claimErr("", `"signing", as the token has `+marker, ErrClaimValue)
+			return st.err
+		}
 		t.Kind = KindActive
+	default: // absent: the reader refuses every other value
+		t.Kind = KindActive
+		if marker != "" {
+			t.Kind = KindSigning
+		}
 	}
 	r := &t.Registered
 	t.Active.Sub = r.Subject
 	t.Active.IssuedAt = r.IssuedAt
 	t.Active.ExpiresAt = r.ExpiresAt
 	if t.Kind == KindSigning {
-		s := &t.Signing
 		s.ProfileID = t.Active.ProfileID
 		s.Email = t.Active.Email
 		s.Iss = r.Issuer
@@ -461,6 +766,7 @@ func (st *decodeState) finish() {
 		s.ExpiresAt = r.ExpiresAt
 		s.IssuedAt = r.IssuedAt
 	}
+	return nil
 }
 
 // null consumes a null (which counts as an absent claim or field).
@@ -483,6 +789,46 @@ func (st *decodeState) str(field string) string {
 	}
 	s, _ := st.d.StringIn(st.src)
 	return s
+}
+
+// marker reads a claim that marks the kind of token (document_id,
+// envelope_id): a non-empty string. null is a type error, "" a value error.
+func (st *decodeState) marker() string {
+	const want = "non-empty string"
+	if st.d.Peek() != strictjson.String {
+		st.kindErr("", want)
+		return ""
+	}
+	s, _ := st.d.StringIn(st.src)
+	if s == "" {
+		st.claimErr("", want, ErrClaimValue)
+	}
+	return s
+}
+
+// sessionType reads session_type: "user" or "signing" (never null).
+func (st *decodeState) sessionType() string {
+	const want = `"user" or "signing"`
+	if st.d.Peek() != strictjson.String {
+		st.kindErr("", want)
+		return ""
+	}
+	s, _ := st.d.StringIn(st.src)
+	if s != sessionUser && s != sessionSigning {
+		st.claimErr("", want, ErrClaimValue)
+		return ""
+	}
+	return s
+}
+
+// confirmation reads cnf: any JSON object (never null), whose presence is
+// all that is kept.
+func (st *decodeState) confirmation() {
+	if st.d.Peek() != strictjson.Object {
+		st.kindErr("", "object")
+		return
+	}
+	st.d.Skip()
 }
 
 // nullableStr reads a string or null (kept as nil).
@@ -523,29 +869,109 @@ func (st *decodeState) boolean(field string) bool {
 // holds exactly.
 const maxNumericDate = 1 << 53
 
-// numericDate reads a NumericDate: a JSON number (never a string), rounded
-// down to whole seconds. It returns bit, or 0 when the claim was null.
-func (st *decodeState) numericDate(bit ClaimSet) (int64, ClaimSet) {
+// numericDate reads a NumericDate: a JSON number (never a string) within
+// ±2^53 seconds. It returns the seconds rounded down, the nanoseconds past
+// them (rounded down), and bit, or 0 when the claim was null.
+func (st *decodeState) numericDate(bit ClaimSet) (int64, int32, ClaimSet) {
 	if st.null() {
-		return 0, 0
+		return 0, 0, 0
 	}
 	if st.d.Peek() != strictjson.Number {
 		st.kindErr("", "number")
-		return 0, 0
+		return 0, 0, 0
 	}
 	b, ok := st.d.NumberBytes()
 	if !ok {
-		return 0, 0
+		return 0, 0, 0
 	}
 	if v, ok := smallInt(b); ok {
-		return v, bit
+		return v, 0, bit
 	}
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil || math.IsInf(f, 0) || f > maxNumericDate || f < -maxNumericDate {
+	sec, nsec, ok := exactDate(b)
+	if !ok {
 		st.rangeErr("")
-		return 0, 0
+		return 0, 0, 0
 	}
-	return int64(math.Floor(f)), bit
+	return sec, nsec, bit
+}
+
+// exactDate parses a JSON number (already validated against the grammar)
+// exactly, in decimal: the value's seconds rounded down and the nanoseconds
+// past them, rounded down. ok is false when the value is beyond ±2^53.
+func exactDate(b []byte) (sec int64, nsec int32, ok bool) {
+	neg := b[0] == '-'
+	if neg {
+		b = b[1:]
+	}
+	exp := 0
+	if i := bytes.IndexAny(b, "eE"); i >= 0 {
+		e := b[i+1:]
+		b = b[:i]
+		eneg := e[0] == '-'
+		if e[0] == '-' || e[0] == '+' {
+			e = e[1:]
+		}
+		for _, c := range e {
+			if exp < 1<<20 { // saturate: any more only shifts zeros
+				exp = exp*10 + int(c-'0')
+			}
+		}
+		if eneg {
+			exp = -exp
+		}
+	}
+	intPart, frac := b, []byte(nil)
+	if i := bytes.IndexByte(b, '.'); i >= 0 {
+		intPart, frac = b[:i], b[i+1:]
+	}
+	// The digits are intPart then frac; the decimal point sits after point
+	// of them (outside the digits, they are zeros).
+	n := len(intPart) + len(frac)
+	digit := func(i int) int64 {
+		switch {
+		case i < 0 || i >= n:
+			return 0
+		case i < len(intPart):
+			return int64(intPart[i] - '0')
+		}
+		return int64(frac[i-len(intPart)] - '0')
+	}
+	point := len(intPart) + exp
+	var mag int64
+	for i := 0; i < point; i++ {
+		if i >= n && mag == 0 {
+			break // zero: more zeros change nothing
+		}
+		mag = mag*10 + digit(i)
+		if mag > maxNumericDate {
+			return 0, 0, false
+		}
+	}
+	var ns int64
+	for i := point; i < point+9; i++ {
+		ns = ns*10 + digit(i)
+	}
+	more := false // non-zero digits below the nanosecond
+	for i := max(point+9, 0); i < n; i++ {
+		if digit(i) != 0 {
+			more = true
+			break
+		}
+	}
+	if mag == maxNumericDate && (ns != 0 || more) {
+		return 0, 0, false
+	}
+	if !neg {
+		return mag, int32(ns), true
+	}
+	// -(mag + ns/1e9 + below), rounded down to the nanosecond.
+	if more {
+		ns++
+	}
+	if ns == 0 {
+		return -mag, 0, true
+	}
+	return -mag - 1, int32(1e9 - ns), true
 }
 
 // smallInt parses an optionally negative integer of at most 16 digits.
@@ -656,12 +1082,13 @@ func (st *decodeState) idNames(buf *[stackItems]idName) []idName {
 			var it idName
 			d.BeginObject()
 			for d.More() {
-				switch string(d.Name()) {
+				switch name := d.Name(); string(name) {
 				case "id":
 					it.ID = st.str("[].id")
 				case "name":
 					it.Name = st.str("[].name")
 				default:
+					st.unknownField(name, idNameFields)
 					d.Skip()
 				}
 			}
@@ -752,6 +1179,7 @@ func (st *decodeState) profile(p *Profile) {
 			p.Groups = st.groups()
 			st.pop()
 		default:
+			st.unknownField(name, profileFields)
 			d.Skip()
 		}
 	}
@@ -763,7 +1191,7 @@ func (st *decodeState) organization(o *Organization) {
 		return
 	}
 	for d.More() {
-		switch string(d.Name()) {
+		switch name := d.Name(); string(name) {
 		case "id":
 			o.ID = st.str("id")
 		case "name":
@@ -785,6 +1213,7 @@ func (st *decodeState) organization(o *Organization) {
 		case "envelope_responsible":
 			o.EnvelopeResponsible = st.boolean("envelope_responsible")
 		default:
+			st.unknownField(name, organizationFields)
 			d.Skip()
 		}
 	}
@@ -829,7 +1258,7 @@ func (st *decodeState) group(g *Group) {
 		return
 	}
 	for d.More() {
-		switch string(d.Name()) {
+		switch name := d.Name(); string(name) {
 		case "id":
 			g.ID = st.str("id")
 		case "name":
@@ -847,6 +1276,7 @@ func (st *decodeState) group(g *Group) {
 			g.Profiles = st.profiles()
 			st.pop()
 		default:
+			st.unknownField(name, groupFields)
 			d.Skip()
 		}
 	}
@@ -858,12 +1288,13 @@ func (st *decodeState) accessKey(k *AccessKey) {
 		return
 	}
 	for d.More() {
-		switch string(d.Name()) {
+		switch name := d.Name(); string(name) {
 		case "id":
 			k.ID = st.str("id")
 		case "type":
 			k.Type = st.str("type")
 		default:
+			st.unknownField(name, accessKeyFields)
 			d.Skip()
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -22,6 +23,22 @@ func FuzzDecode(f *testing.F) {
 		`{"https://verdocs.com/profile":{"organization":{"name":"o","phone":null},"groups":[{"profiles":[{"id":"p"}]}]}}`,
 		`{"document_id":"d","access_key":{"id":"k","type":"email"},"role":"r"}`,
 		`{"iss":"a","iss":"b"}`, `{"exp":"1"}`, `{"exp":1e18}`, `{"a":1}x`, "{\"sub\":\"\xff\"}",
+		// Issue 10: 6.x session kinds (item 4), kind markers (11a), cnf (3),
+		// folded names (5), namespaced objects in both orders (6), fractional
+		// NumericDates (10).
+		`{"aud":"a","iss":"i","sub":"s","iat":1,"exp":2,"session_type":"signing","https://verdocs.com/session_type":"signing",` +
+			`"key_type":"email","email":"s@x","profile_id":"p","envelope_id":"e","https://verdocs.com/envelope_id":"e","role_name":"r"}`,
+		`{"jti":"j","sid":"s","sub":"u","session_type":"user","https://verdocs.com/session_type":"user","global_admin":true,` +
+			`"https://verdocs.com/global_admin":true,"organization_id":"o"}`,
+		`{"envelope_id":"e"}`, `{"session_type":"user","envelope_id":"e"}`, `{"session_type":"user","document_id":"d"}`,
+		`{"session_type":"admin"}`, `{"document_id":null}`, `{"document_id":""}`, `{"envelope_id":null}`, `{"session_type":""}`,
+		`{"cnf":{"jkt":"x"}}`, `{"cnf":{"x5t#S256":"y"}}`, `{"cnf":null}`, `{"cnf":"x"}`,
+		`{"sub":"alice","SUB":"admin"}`, `{"sub":"alice","ſub":"admin"}`, `{"exp":1,"EXP":2}`, `{"iss":"a","Iss":"b"}`,
+		`{"aud":"a","AUD":"b"}`, `{"key_type":"a","\u212aey_type":"b"}`, `{"SUB":"admin"}`, `{"profile":{"id":"p","ID":"q"}}`,
+		`{"profile":{"permissions":["org:delete"],"roles":["owner"],"organization":{"id":"org-other"}},"https://verdocs.com/profile":{"id":"p-real"}}`,
+		`{"https://verdocs.com/profile":{"id":"p-real"},"profile":{"permissions":["org:delete"],"roles":["owner"],"organization":{"id":"org-other"}}}`,
+		`{"access_key":{"id":"k","type":"email"},"https://verdocs.com/access_key":{"id":"k2"},"document_id":"d"}`,
+		`{"exp":1700000000.9,"nbf":1.7e9,"iat":-0.5}`, `{"exp":9007199254740992.5}`, `{"exp":1e-400,"nbf":0e99999}`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -32,6 +49,24 @@ func FuzzDecode(f *testing.F) {
 		}
 		if !json.Valid(payload) {
 			t.Fatalf("decoded a payload encoding/json rejects: %q", payload)
+		}
+		// Token.Claims sees the registered claims the decoder read.
+		var c struct {
+			Iss string   `json:"iss"`
+			Sub string   `json:"sub"`
+			Jti string   `json:"jti"`
+			Aud Audience `json:"aud"`
+		}
+		if err := tok.Claims(&c); err != nil {
+			t.Fatalf("Claims: %v", err)
+		}
+		r := tok.Registered
+		if c.Iss != r.Issuer || c.Sub != r.Subject || c.Jti != r.ID || !slices.Equal(c.Aud, r.Audience) {
+			t.Fatalf("Claims saw %+v, the decoder %+v", c, r)
+		}
+		// The exact instants agree with the rounded-down seconds.
+		if r.Has(ClaimExp) && r.ExpiresAtTime().Unix() != r.ExpiresAt {
+			t.Fatalf("exp %d, instant %v", r.ExpiresAt, r.ExpiresAtTime())
 		}
 		b, err := json.Marshal(tok.Active)
 		if err != nil {

@@ -8,7 +8,12 @@ import (
 // ActiveSession is the caller's session, decoded from a verified access
 // token. It models IActiveSession of @verdocs/js-sdk v1.0.12 field for field:
 // json.Marshal of an ActiveSession is the IActiveSession shape, so a handler
-// can send it to a JS front end unchanged.
+// can send it to a JS front end unchanged. The fields the current SDK
+// (6.x, IUserSession) adds, SessionID and GlobalAdmin, are omitted from JSON
+// when zero, so a session decoded from a 1.0.12 payload marshals exactly as
+// before. The 6.x jti is the token's [Registered] ID; a 6.x user token
+// carries no roles, permissions or plans (they live on the profile, fetched
+// from the API), so those stay empty.
 //
 // Sessions that the middleware puts in a request context are shared between
 // requests carrying the same token: treat them as read-only.
@@ -37,6 +42,12 @@ type ActiveSession struct {
 	OrganizationID string `json:"organization_id"`
 	// Plans of the organization. Optional: omitted from JSON when empty.
 	Plans []Plan `json:"plans,omitempty"`
+	// SessionID is the identity provider's session id (sid): 6.x tokens
+	// only, omitted from JSON when empty.
+	SessionID string `json:"sid,omitempty"`
+	// GlobalAdmin reports the 6.x global_admin claim: 6.x tokens only,
+	// omitted from JSON when false.
+	GlobalAdmin bool `json:"global_admin,omitempty"`
 }
 
 // Permission is an IPermission: a permission's id and display name. Tokens
@@ -144,19 +155,29 @@ type Group struct {
 	Profiles       []Profile `json:"profiles,omitempty"`    // member profiles, optional
 }
 
-// SigningSession is the session of someone invited to sign one document,
-// decoded from a signing-session token (told apart by its document_id).
+// SigningSession is the session of someone invited to sign, decoded from a
+// signing-session token of either SDK generation (see [KindSigning]): 1.0.x
+// tokens carry document_id, role and access_key; 6.x tokens (ISigningSession)
+// carry session_type "signing", envelope_id, role_name and key_type. The
+// 6.x fields are omitted from JSON when empty; the 6.x sub is the token's
+// [Registered] Subject.
 type SigningSession struct {
 	ProfileID  string    `json:"profile_id"`  // the signer's profile id
-	DocumentID string    `json:"document_id"` // the document to sign (its presence marks a signing token)
-	Role       string    `json:"role"`        // the signer's role name in the document
+	DocumentID string    `json:"document_id"` // 1.0.x: the document to sign (marks a signing token)
+	Role       string    `json:"role"`        // 1.0.x: the signer's role name in the document
 	Email      string    `json:"email"`       // the signer's email address
-	AccessKey  AccessKey `json:"access_key"`  // the invitation the session was opened with
+	AccessKey  AccessKey `json:"access_key"`  // 1.0.x: the invitation the session was opened with
 	Iss        string    `json:"iss"`         // the issuer
 	// Aud marshals as a string when it holds one audience, as the token had it.
 	Aud       Audience `json:"aud"`
-	ExpiresAt int64    `json:"exp"` // exp, seconds since the Unix epoch
-	IssuedAt  int64    `json:"iat"` // iat, seconds since the Unix epoch
+	ExpiresAt int64    `json:"exp"` // exp, whole seconds since the Unix epoch (rounded down)
+	IssuedAt  int64    `json:"iat"` // iat, whole seconds since the Unix epoch (rounded down)
+	// SessionType is the token's session_type: "signing" for 6.x tokens, ""
+	// for 1.0.x ones.
+	SessionType string `json:"session_type,omitempty"`
+	EnvelopeID  string `json:"envelope_id,omitempty"` // 6.x: the envelope to sign (marks a signing token)
+	RoleName    string `json:"role_name,omitempty"`   // 6.x: the signer's role name in the envelope
+	KeyType     string `json:"key_type,omitempty"`    // 6.x: the access key type (TAccessKeyType), e.g. "email"
 }
 
 // AccessKey identifies the invitation a signing session was opened with.

@@ -8,6 +8,8 @@
 //     surrogates;
 //   - member names must be unique within an object (compared after
 //     unescaping), so "last one wins" parser differentials are impossible;
+//     on request ([Decoder.RejectFoldedNames]) they must also be unique
+//     under the case folding encoding/json matches struct fields with;
 //   - nothing but white space may follow the top-level value;
 //   - nesting is limited to [MaxDepth] levels.
 //
@@ -19,8 +21,10 @@ package strictjson
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"strconv"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -34,6 +38,12 @@ var (
 	ErrSyntax = errors.New("strictjson: syntax error")
 	// ErrDuplicateName reports an object with two members of the same name.
 	ErrDuplicateName = errors.New("strictjson: duplicate member name")
+	// ErrFoldedName reports an object with two members whose names differ
+	// but are equal under the case folding encoding/json uses to match
+	// member names to struct fields ("sub" and "SUB", or "sub" and "ſub"
+	// with U+017F). Only a decoder told to ([Decoder.RejectFoldedNames])
+	// reports it.
+	ErrFoldedName = errors.New("strictjson: member names equal under case folding")
 	// ErrInvalidUTF8 reports a string that is not valid UTF-8 or holds a lone surrogate.
 	ErrInvalidUTF8 = errors.New("strictjson: invalid UTF-8")
 	// ErrTrailingData reports data after the top-level value.
@@ -91,9 +101,12 @@ const bigObject = 24
 type frame struct {
 	array     bool
 	first     bool   // no member or element read yet
+	folded    bool   // a name seen so far is Foldable (only tracked when folding)
 	nameStart int    // index into names of this object's first name
 	bloom     uint64 // one bit per name seen, by length and end bytes
-	big       map[string]struct{}
+	// big holds the names once the object has many: exact names, or
+	// folded ones (mapped to the name as spelt) when the decoder folds.
+	big map[string]string
 }
 
 // Decoder reads one JSON value from a byte slice. Create it with [New]; the
@@ -107,6 +120,7 @@ type Decoder struct {
 	err     error
 	depth   int
 	nnames  int
+	fold    bool // also reject names equal under case folding
 	frames  [MaxDepth]frame
 	names   [nameStackSize][]byte
 	scratch [64]byte
@@ -119,7 +133,8 @@ func New(data []byte) *Decoder {
 	return d
 }
 
-// Reset readies the decoder for new input.
+// Reset readies the decoder for new input. It keeps the
+// [Decoder.RejectFoldedNames] setting.
 func (d *Decoder) Reset(data []byte) {
 	clear(d.names[:d.nnames])
 	clear(d.frames[:d.depth])
@@ -128,6 +143,44 @@ func (d *Decoder) Reset(data []byte) {
 	d.err = nil
 	d.depth = 0
 	d.nnames = 0
+}
+
+// RejectFoldedNames makes the decoder also reject, in every object at every
+// level, two member names that differ but that encoding/json treats as one
+// when it matches names to struct fields: names equal under Unicode simple
+// case folding, as [bytes.EqualFold] compares them ("sub", "SUB", "Sub",
+// "ſub" with U+017F; "k" and U+212A KELVIN SIGN). The error wraps
+// [ErrFoldedName]. Use it when the same input is also read with
+// encoding/json, so that both readers see the same members. The check costs
+// nothing for names without upper-case ASCII letters and non-ASCII bytes
+// (see [Foldable]) in objects that hold only such names.
+func (d *Decoder) RejectFoldedNames() { d.fold = true }
+
+// Foldable reports whether name holds an upper-case ASCII letter or a
+// non-ASCII byte. Two different names that are equal under case folding
+// are never both free of these: a name that is not Foldable can only
+// collide with one that is.
+func Foldable(name []byte) bool {
+	// Eight bytes at a time: a byte's high bit is set in hi when it is
+	// non-ASCII, or in ge&^gt when it lies in 'A'..'Z'. (The additions
+	// carry into the next byte only from a non-ASCII byte, which already
+	// decides.)
+	const ones, high = 0x0101010101010101, 0x8080808080808080
+	for len(name) >= 8 {
+		w := binary.LittleEndian.Uint64(name)
+		ge := w + ones*(0x80-'A') // high bit: byte >= 'A'
+		gt := w + ones*(0x80-'Z'-1)
+		if (w|ge&^gt)&high != 0 {
+			return true
+		}
+		name = name[8:]
+	}
+	for _, c := range name {
+		if c-'A' < 26 || c >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
 }
 
 // Err returns the first error met, or nil.
@@ -280,13 +333,14 @@ func (d *Decoder) Name() []byte {
 		d.syntax()
 		return nil
 	}
-	raw, escaped, ok := d.scanString()
+	raw, escaped, foldable, ok := d.scanName()
 	if !ok {
 		return nil
 	}
 	var unescaped []byte
 	if escaped {
 		unescaped = d.unescape(raw, d.scratch[:0])
+		foldable = Foldable(unescaped)
 	}
 	d.skipSpace()
 	if d.pos >= len(d.data) || d.data[d.pos] != ':' {
@@ -295,12 +349,12 @@ func (d *Decoder) Name() []byte {
 	}
 	d.pos++
 	if escaped {
-		if !d.remember(unescaped, nil) {
+		if !d.remember(unescaped, nil, foldable) {
 			return nil
 		}
 		return unescaped
 	}
-	if !d.remember(raw, raw) {
+	if !d.remember(raw, raw, foldable) {
 		return nil
 	}
 	return raw
@@ -308,16 +362,11 @@ func (d *Decoder) Name() []byte {
 
 // remember records name in the current object and reports a duplicate. keep
 // is what the table stores: name itself when it lives in the input, or nil to
-// store a copy (name is then in scratch space).
-func (d *Decoder) remember(name, keep []byte) bool {
+// store a copy (name is then in scratch space). foldable is Foldable(name).
+func (d *Decoder) remember(name, keep []byte, foldable bool) bool {
 	f := &d.frames[d.depth-1]
 	if f.big != nil {
-		if _, dup := f.big[string(name)]; dup {
-			d.Fail(&Error{Offset: d.pos, Err: ErrDuplicateName})
-			return false
-		}
-		f.big[string(name)] = struct{}{}
-		return true
+		return d.rememberBig(f, name)
 	}
 	bit := nameBit(name)
 	if f.bloom&bit != 0 {
@@ -329,14 +378,17 @@ func (d *Decoder) remember(name, keep []byte) bool {
 		}
 	}
 	f.bloom |= bit
+	if d.fold && (foldable || f.folded) && !d.unfolded(f, name) {
+		return false
+	}
 	if d.nnames-f.nameStart >= bigObject || d.nnames == nameStackSize {
 		// Many names, or the in-place table is full: this object goes on
 		// in a map, and its names leave the table.
-		f.big = make(map[string]struct{}, 2*bigObject)
+		f.big = make(map[string]string, 2*bigObject)
 		for _, n := range d.names[f.nameStart:d.nnames] {
-			f.big[string(n)] = struct{}{}
+			d.addBig(f, n)
 		}
-		f.big[string(name)] = struct{}{}
+		d.addBig(f, name)
 		clear(d.names[f.nameStart:d.nnames])
 		d.nnames = f.nameStart
 		return true
@@ -349,18 +401,109 @@ func (d *Decoder) remember(name, keep []byte) bool {
 	return true
 }
 
-// plainByte marks the bytes a string may hold without a closer look:
-// ASCII from space on, except the quote and the backslash. A constant, so
-// no package state is mutable.
-const plainByte = "" +
-	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
-	"\x01\x01\x00\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01" +
-	"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x00\x01\x01\x01" +
-	"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01" +
-	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
-	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
-	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
-	"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+// unfolded reports whether name (no exact duplicate) differs under case
+// folding from the object's earlier names, recording ErrFoldedName when it
+// does not. Only a Foldable name can fold to another name, so remember calls
+// it only for a Foldable name, or once the object has had one; from then on
+// every name is compared.
+func (d *Decoder) unfolded(f *frame, name []byte) bool {
+	f.folded = true
+	for _, n := range d.names[f.nameStart:d.nnames] {
+		if bytes.EqualFold(n, name) {
+			d.Fail(&Error{Offset: d.pos, Err: ErrFoldedName})
+			return false
+		}
+	}
+	return true
+}
+
+// rememberBig is remember for an object whose names are in a map.
+func (d *Decoder) rememberBig(f *frame, name []byte) bool {
+	if !d.fold {
+		if _, dup := f.big[string(name)]; dup {
+			d.Fail(&Error{Offset: d.pos, Err: ErrDuplicateName})
+			return false
+		}
+		f.big[string(name)] = ""
+		return true
+	}
+	var buf [64]byte
+	if spelt, dup := f.big[string(appendFolded(buf[:0], name))]; dup {
+		err := ErrFoldedName
+		if spelt == string(name) {
+			err = ErrDuplicateName
+		}
+		d.Fail(&Error{Offset: d.pos, Err: err})
+		return false
+	}
+	d.addBig(f, name)
+	return true
+}
+
+// addBig adds name to the object's map: its folded form when folding.
+func (d *Decoder) addBig(f *frame, name []byte) {
+	if !d.fold {
+		f.big[string(name)] = ""
+		return
+	}
+	var buf [64]byte
+	f.big[string(appendFolded(buf[:0], name))] = string(name)
+}
+
+// appendFolded appends the case-folded form of name, as encoding/json folds
+// member names (its foldName): ASCII letters upper-cased, every other rune
+// replaced by the smallest rune of its simple-folding orbit. Two names
+// have the same folded form exactly when [bytes.EqualFold] reports them
+// equal.
+func appendFolded(dst, name []byte) []byte {
+	for i := 0; i < len(name); {
+		if c := name[i]; c < utf8.RuneSelf {
+			if 'a' <= c && c <= 'z' {
+				c -= 'a' - 'A'
+			}
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(name[i:])
+		for {
+			r2 := unicode.SimpleFold(r)
+			if r2 <= r {
+				r = r2
+				break
+			}
+			r = r2
+		}
+		dst = utf8.AppendRune(dst, r)
+		i += n
+	}
+	return dst
+}
+
+// valueByte marks the bytes a string may hold without a closer look:
+// ASCII from space on, except the quote and the backslash. nameByte is
+// valueByte without the upper-case letters, so that scanning a name also
+// tells whether it is Foldable. Constants, so no package state is mutable.
+const (
+	valueByte = "" +
+		"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+		"\x01\x01\x00\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01" +
+		"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x00\x01\x01\x01" +
+		"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01" +
+		"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+		"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+		"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+		"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+	nameByte = "" +
+		"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+		"\x01\x01\x00\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01" +
+		"\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x01\x01\x01" +
+		"\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01\x01" +
+		"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+		"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+		"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00" +
+		"\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+)
 
 // nameBit maps a name to one of 64 bits, so most names need no comparison
 // with the earlier ones: two equal names always get the same bit.
@@ -382,7 +525,7 @@ func (d *Decoder) scanString() (raw []byte, escaped, ok bool) {
 	i := start
 	data := d.data
 	for i < len(data) {
-		for i < len(data) && plainByte[data[i]] != 0 {
+		for i < len(data) && valueByte[data[i]] != 0 {
 			i++
 		}
 		if i >= len(data) {
@@ -395,32 +538,11 @@ func (d *Decoder) scanString() (raw []byte, escaped, ok bool) {
 			return data[start:i], escaped, true
 		case c == '\\':
 			escaped = true
-			if i+1 >= len(data) {
-				d.pos = i
-				d.syntax()
+			n, ok := d.escape(i)
+			if !ok {
 				return nil, false, false
 			}
-			switch data[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				r, n := decodeU(data[i:])
-				if n == 0 {
-					d.pos = i
-					d.syntax()
-					return nil, false, false
-				}
-				if r < 0 {
-					d.pos = i
-					d.Fail(&Error{Offset: i, Err: ErrInvalidUTF8})
-					return nil, false, false
-				}
-				i += n
-			default:
-				d.pos = i
-				d.syntax()
-				return nil, false, false
-			}
+			i += n
 		case c < 0x20:
 			d.pos = i
 			d.syntax()
@@ -428,18 +550,107 @@ func (d *Decoder) scanString() (raw []byte, escaped, ok bool) {
 		case c < utf8.RuneSelf:
 			i++
 		default:
-			r, size := utf8.DecodeRune(data[i:])
-			if r == utf8.RuneError && size == 1 {
-				d.pos = i
-				d.Fail(&Error{Offset: i, Err: ErrInvalidUTF8})
+			n, ok := d.rune(i)
+			if !ok {
 				return nil, false, false
 			}
-			i += size
+			i += n
 		}
 	}
 	d.pos = i
 	d.syntax()
 	return nil, false, false
+}
+
+// scanName is scanString for a member name. It also reports whether the
+// raw name holds an upper-case ASCII letter or a non-ASCII byte (see
+// [Foldable]): nameByte sends those out of the fast loop, so names without
+// them cost nothing more.
+func (d *Decoder) scanName() (raw []byte, escaped, foldable, ok bool) {
+	start := d.pos + 1
+	i := start
+	data := d.data
+	for i < len(data) {
+		for i < len(data) && nameByte[data[i]] != 0 {
+			i++
+		}
+		if i >= len(data) {
+			break
+		}
+		c := data[i]
+		switch {
+		case c == '"':
+			d.pos = i + 1
+			return data[start:i], escaped, foldable, true
+		case c == '\\':
+			escaped = true
+			n, ok := d.escape(i)
+			if !ok {
+				return nil, false, false, false
+			}
+			i += n
+		case c < 0x20:
+			d.pos = i
+			d.syntax()
+			return nil, false, false, false
+		case c < utf8.RuneSelf: // an upper-case letter
+			foldable = true
+			i++
+		default:
+			foldable = true
+			n, ok := d.rune(i)
+			if !ok {
+				return nil, false, false, false
+			}
+			i += n
+		}
+	}
+	d.pos = i
+	d.syntax()
+	return nil, false, false, false
+}
+
+// escape validates the escape sequence at data[i] (a backslash) and returns
+// its length, or records the error.
+func (d *Decoder) escape(i int) (int, bool) {
+	data := d.data
+	if i+1 >= len(data) {
+		d.pos = i
+		d.syntax()
+		return 0, false
+	}
+	switch data[i+1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return 2, true
+	case 'u':
+		r, n := decodeU(data[i:])
+		if n == 0 {
+			d.pos = i
+			d.syntax()
+			return 0, false
+		}
+		if r < 0 {
+			d.pos = i
+			d.Fail(&Error{Offset: i, Err: ErrInvalidUTF8})
+			return 0, false
+		}
+		return n, true
+	}
+	d.pos = i
+	d.syntax()
+	return 0, false
+}
+
+// rune validates the UTF-8 sequence at data[i] and returns its length, or
+// records the error.
+func (d *Decoder) rune(i int) (int, bool) {
+	r, size := utf8.DecodeRune(d.data[i:])
+	if r == utf8.RuneError && size == 1 {
+		d.pos = i
+		d.Fail(&Error{Offset: i, Err: ErrInvalidUTF8})
+		return 0, false
+	}
+	return size, true
 }
 
 func hex4(b []byte) (rune, bool) {

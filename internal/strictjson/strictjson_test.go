@@ -1,10 +1,14 @@
 package strictjson
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
+	"unicode"
+	"unicode/utf8"
 )
 
 func TestValid(t *testing.T) {
@@ -79,6 +83,145 @@ func TestValid(t *testing.T) {
 	}
 }
 
+// validFolded is Valid with RejectFoldedNames.
+func validFolded(data []byte) error {
+	var d Decoder
+	d.Reset(data)
+	d.RejectFoldedNames()
+	d.Skip()
+	return d.End()
+}
+
+func TestRejectFoldedNames(t *testing.T) {
+	big := func(extra string) string {
+		var b strings.Builder
+		b.WriteString(`{"sub":1`)
+		for i := range 60 {
+			b.WriteString(`,"k` + strings.Repeat("x", i) + `":1`)
+		}
+		return b.String() + extra + "}"
+	}
+	tests := []struct {
+		name string
+		in   string
+		want error // with RejectFoldedNames; nil: valid
+	}{
+		{"upper-case", `{"sub":"alice","SUB":"admin"}`, ErrFoldedName},
+		{"upper-case first", `{"SUB":"admin","sub":"alice"}`, ErrFoldedName},
+		{"title case", `{"iss":"a","Iss":"b"}`, ErrFoldedName},
+		{"long s U+017F", `{"sub":"alice","ſub":"admin"}`, ErrFoldedName},
+		{"long s escaped", `{"sub":"alice","\u017fub":"admin"}`, ErrFoldedName},
+		{"Kelvin sign U+212A", `{"kid":"a","\u212aid":"b"}`, ErrFoldedName},
+		{"two foldable names", `{"EXP":1,"Exp":2}`, ErrFoldedName},
+		{"plain after foldable", `{"x":1,"AUD":"a","y":2,"aud":"b"}`, ErrFoldedName},
+		{"nested object", `{"profile":{"id":"p","ID":"q"}}`, ErrFoldedName},
+		{"object in array", `[{"a":1},{"b":1,"B":2}]`, ErrFoldedName},
+		{"in a big object", big(`,"SUB":2`), ErrFoldedName},
+		{"long s in a big object", big(`,"ſub":2`), ErrFoldedName},
+		{"exact duplicate still a duplicate", `{"SUB":1,"SUB":2}`, ErrDuplicateName},
+		{"exact duplicate in a big object", big(`,"sub":2`), ErrDuplicateName},
+		{"distinct names", `{"sub":"a","subject":"b","SUBJECT2":1}`, nil},
+		{"same folded name in sibling objects", `[{"x":1},{"X":2}]`, nil},
+		{"same folded name at two levels", `{"x":{"X":1}}`, nil},
+		{"big object of distinct names", big(`,"SUB2":2,"ſubject":1`), nil},
+		{"non-ASCII without folding partner", `{"é":1,"e":2,"日本":3}`, nil},
+		{"E acute folds to e acute", `{"é":1,"É":2}`, ErrFoldedName},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := validFolded([]byte(tt.in))
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("validFolded(%q) = %v, want nil", tt.in, err)
+				}
+			} else if !errors.Is(err, tt.want) {
+				t.Fatalf("validFolded(%q) = %v, want %v", tt.in, err, tt.want)
+			}
+			// Without the option only exact duplicates are refused.
+			if err := Valid([]byte(tt.in)); errors.Is(err, ErrFoldedName) || (err != nil) != (tt.want == ErrDuplicateName) {
+				t.Fatalf("Valid(%q) = %v", tt.in, err)
+			}
+		})
+	}
+}
+
+// TestFoldMatchesEncodingJSON checks the fold against encoding/json itself:
+// a name the decoder calls equal to "sub" under folding is one that
+// encoding/json puts into a `json:"sub"` field, and the reverse.
+func TestFoldMatchesEncodingJSON(t *testing.T) {
+	names := []string{"sub", "SUB", "Sub", "sUb", "ſub", "ſUB", "suB", "subs", "su", "sub ", `s\u0075b`,
+		`\u017fub`, "kid", `\u212aid`, "KID", "ﬀ", "ss", "ß", "ẞ", `sub\u0000`}
+	for _, a := range names {
+		for _, b := range []string{"sub", "kid", "ss"} {
+			in := `{"` + a + `":1}`
+			var d Decoder
+			d.Reset([]byte(in))
+			d.BeginObject()
+			d.More()
+			name := bytes.Clone(d.Name())
+			ours := bytes.EqualFold(name, []byte(b))
+			if got, want := string(appendFolded(nil, name)) == string(appendFolded(nil, []byte(b))), ours; got != want {
+				t.Errorf("%q vs %q: appendFolded says %v, EqualFold %v", name, b, got, want)
+			}
+			// A struct with one field tagged b: does encoding/json fill it?
+			v := reflect.New(reflect.StructOf([]reflect.StructField{{
+				Name: "F", Type: reflect.TypeFor[*int](), Tag: reflect.StructTag(`json:"` + b + `"`),
+			}}))
+			if err := json.Unmarshal([]byte(in), v.Interface()); err != nil {
+				t.Fatal(err)
+			}
+			theirs := !v.Elem().Field(0).IsNil()
+			if ours != theirs {
+				t.Errorf("%q vs field %q: folds equal %v, encoding/json matches %v", name, b, ours, theirs)
+			}
+		}
+	}
+	// Every rune and the rest of its folding orbit fold alike.
+	for r := rune(0); r <= unicode.MaxRune; r++ {
+		if r >= 0xD800 && r <= 0xDFFF {
+			continue
+		}
+		a := utf8.AppendRune(nil, r)
+		fa := string(appendFolded(nil, a))
+		for o := unicode.SimpleFold(r); o != r; o = unicode.SimpleFold(o) {
+			b := utf8.AppendRune(nil, o)
+			if string(appendFolded(nil, b)) != fa || !bytes.EqualFold(a, b) {
+				t.Fatalf("%U and %U fold differently", r, o)
+			}
+		}
+		if r < 0x3000 && string(appendFolded(nil, a)) == "S" && r != 's' && r != 'S' && r != 'ſ' {
+			t.Fatalf("%U folds to S", r)
+		}
+	}
+}
+
+func TestFoldable(t *testing.T) {
+	for in, want := range map[string]bool{"": false, "sub": false, "https://verdocs.com/x_y-1": false,
+		"Sub": true, "suB": true, "ſub": true, "é": true, "@[`{": false, "Z": true} {
+		if got := Foldable([]byte(in)); got != want {
+			t.Errorf("Foldable(%q) = %v", in, got)
+		}
+	}
+	// The name scan tells the same for every byte (and some runes).
+	names := []string{"é", "ſ", "\u212a", "日本", `\\`, `\u0041`, "abcdefghijklmnopq", "ABCDEFGHIJKLMNOPQ"}
+	for c := byte(0x20); c < 0x7f; c++ {
+		if c != '"' && c != '\\' {
+			names = append(names, "ab"+string(c)+"cdefghijk")
+		}
+	}
+	for _, n := range names {
+		var d Decoder
+		d.Reset([]byte(`"` + n + `"`))
+		raw, escaped, foldable, ok := d.scanName()
+		if !ok {
+			t.Fatalf("scanName(%q): %v", n, d.Err())
+		}
+		if want := Foldable(raw); foldable != want && !escaped {
+			t.Errorf("scanName(%q) foldable = %v, Foldable %v", n, foldable, want)
+		}
+	}
+}
+
 func TestTypedReads(t *testing.T) {
 	src := `{"s":"plain","e":"caf\u00e9","n":12.5,"b":true,"z":null,"a":["x"]}`
 	var d Decoder
@@ -148,6 +291,15 @@ func TestDecoderDoesNotAllocate(t *testing.T) {
 	if allocs != 0 {
 		t.Fatalf("Valid allocated %v times per run, want 0", allocs)
 	}
+	folded := []byte(`{"iss":"x","Aud":["a"],"ſub":"s","nested":{"X":[{"y":null,"Y2":1}]}}`)
+	allocs = testing.AllocsPerRun(100, func() {
+		if err := validFolded(folded); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("validFolded allocated %v times per run, want 0", allocs)
+	}
 }
 
 // FuzzValid checks that the strict reader never panics, accepts only what
@@ -157,6 +309,7 @@ func FuzzValid(f *testing.F) {
 	for _, s := range []string{
 		`{"a":1}`, `[1,2,3]`, `{"a":{"b":[null,true,false,"x\u00e9"]}}`, `"\ud83d\ude00"`,
 		`{"a":1,"a":2}`, "{\"a\":\"\xff\"}", `{"a":"\ud800"}`, `1e999`, `-0.0e-0`, `{"a":1}  `,
+		`{"sub":1,"SUB":2}`, `{"sub":1,"\u017fub":2}`, `[{"K":1,"\u212a":2}]`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -168,6 +321,12 @@ func FuzzValid(f *testing.F) {
 		if err != nil && json.Valid(data) &&
 			!errors.Is(err, ErrDuplicateName) && !errors.Is(err, ErrInvalidUTF8) && !errors.Is(err, ErrTooDeep) {
 			t.Fatalf("strict reader rejected valid JSON %q: %v", data, err)
+		}
+		// Folding only adds ErrFoldedName, and only to what Valid accepts.
+		ferr := validFolded(data)
+		if (err == nil && ferr != nil && !errors.Is(ferr, ErrFoldedName)) ||
+			(err != nil && !errors.Is(ferr, errors.Unwrap(err)) && !errors.Is(ferr, ErrFoldedName)) {
+			t.Fatalf("folding decoder on %q: %v, plain: %v", data, ferr, err)
 		}
 	})
 }
