@@ -197,8 +197,8 @@ func (r *Registered) instant(bit ClaimSet, sec int64, nsec int32) time.Time {
 }
 
 // Token is a decoded token payload: the session it holds, its registered
-// claims, and the raw claims for anything else. Tokens the middleware stores
-// are shared between requests: treat them as read-only.
+// claims, and the raw claims for anything else. A Token in a request
+// context ([NewTokenContext]) is that request's own copy.
 type Token struct {
 	// Kind tells whether Active or Signing holds the session.
 	Kind Kind
