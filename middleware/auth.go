@@ -21,8 +21,8 @@ type Authenticator struct {
 	audiences    []string
 	policy       jws.Policy
 	decoder      session.Decoder
-	leeway       int64 // seconds
-	maxLifetime  int64 // seconds
+	leeway       time.Duration
+	maxLifetime  time.Duration
 	extractors   []Extractor
 	cache        *tokenCache // nil when disabled
 	now          func() time.Time
@@ -30,6 +30,7 @@ type Authenticator struct {
 	hooks        Hooks
 	onError      ErrorHandler
 	allowSigning bool
+	acceptBound  bool
 	skipIssuer   bool
 	skipAudience bool
 	guards       guards
@@ -98,14 +99,15 @@ func New(cfg Config) (*Authenticator, error) {
 		audiences:    slices.Clone(cfg.Audiences),
 		policy:       jws.Policy{Algorithms: slices.Clone(algs), MaxTokenSize: t.MaxSize, Typ: t.Typ},
 		decoder:      session.Decoder{Namespace: t.Namespace},
-		leeway:       int64(t.Leeway / time.Second),
-		maxLifetime:  int64(t.MaxLifetime / time.Second),
+		leeway:       t.Leeway,
+		maxLifetime:  t.MaxLifetime,
 		extractors:   slices.Clone(cfg.Extractors),
 		now:          cfg.Now,
 		log:          cfg.Logger,
 		hooks:        cfg.Hooks,
 		onError:      cfg.Hooks.ErrorHandler,
 		allowSigning: cfg.AllowSigningSessions,
+		acceptBound:  cfg.Insecure.AcceptBoundTokensAsBearer,
 		skipIssuer:   cfg.Insecure.SkipIssuerCheck,
 		skipAudience: cfg.Insecure.SkipAudienceCheck,
 		realm:        cfg.Realm,
@@ -251,7 +253,7 @@ func (a *Authenticator) Authenticate(ctx context.Context, raw string) (*session.
 // authenticate is Authenticate returning the shared token (cached, or about
 // to be): callers must not change it or hand it out.
 func (a *Authenticator) authenticate(ctx context.Context, raw string) (*session.Token, error) {
-	now := a.now().Unix()
+	now := a.now()
 	if a.cache != nil {
 		if e := a.cache.get(raw); e != nil {
 			key, err := a.keys.Key(ctx, e.kid, e.alg)
@@ -288,7 +290,7 @@ func (a *Authenticator) authenticate(ctx context.Context, raw string) (*session.
 // a forged token costs the server no more than a genuine one. The payload is
 // decoded strictly (one pass, into the session) only once the signature
 // holds, then the claims' values are checked.
-func (a *Authenticator) verify(ctx context.Context, raw string, p *jws.Parsed, now int64) (*session.Token, *jwks.Key, error) {
+func (a *Authenticator) verify(ctx context.Context, raw string, p *jws.Parsed, now time.Time) (*session.Token, *jwks.Key, error) {
 	if err := a.policy.ParseInto(raw, p); err != nil {
 		return nil, nil, tokenError(err, jws.Reason(err))
 	}
@@ -334,19 +336,21 @@ func (a *Authenticator) verifySignature(ctx context.Context, raw string) (*jwks.
 	return a.checkSignature(ctx, &p)
 }
 
-// checkTime checks exp, nbf and iat against now (seconds) with leeway. It
-// runs on every request, cached or not.
-func (a *Authenticator) checkTime(r *session.Registered, now int64) error {
+// checkTime checks exp, nbf and iat against now with leeway, to the
+// nanosecond: a NumericDate's fraction counts (exp = now − 29.5 s is still
+// valid with a 30 s leeway; nbf = now + 30.9 s is not yet). It runs on
+// every request, cached or not.
+func (a *Authenticator) checkTime(r *session.Registered, now time.Time) error {
 	if !r.Has(session.ClaimExp) {
 		return tokenError(ErrMissingClaim, "missing exp claim")
 	}
-	if r.ExpiresAt <= 0 || now >= r.ExpiresAt+a.leeway {
+	if exp := r.ExpiresAtTime(); r.ExpiresAt <= 0 || !now.Before(exp.Add(a.leeway)) {
 		return tokenError(ErrExpired, "token expired")
 	}
-	if r.Has(session.ClaimNbf) && now+a.leeway < r.NotBefore {
+	if r.Has(session.ClaimNbf) && now.Add(a.leeway).Before(r.NotBeforeTime()) {
 		return tokenError(ErrNotYetValid, "token not yet valid")
 	}
-	if r.Has(session.ClaimIat) && r.IssuedAt > now+a.leeway {
+	if r.Has(session.ClaimIat) && r.IssuedAtTime().After(now.Add(a.leeway)) {
 		return tokenError(ErrIssuedInFuture, "token issued in the future")
 	}
 	return nil
@@ -354,16 +358,16 @@ func (a *Authenticator) checkTime(r *session.Registered, now int64) error {
 
 // checkClaims checks everything about the claims once, before a token is
 // cached.
-func (a *Authenticator) checkClaims(tok *session.Token, key *jwks.Key, now int64) error {
+func (a *Authenticator) checkClaims(tok *session.Token, key *jwks.Key, now time.Time) error {
 	r := &tok.Registered
 	if err := a.checkTime(r, now); err != nil {
 		return err
 	}
 	start := now
 	if r.Has(session.ClaimIat) {
-		start = r.IssuedAt
+		start = r.IssuedAtTime()
 	}
-	if r.ExpiresAt-start > a.maxLifetime+a.leeway {
+	if r.ExpiresAtTime().Sub(start) > a.maxLifetime+a.leeway {
 		return tokenError(ErrLifetime, "token lifetime too long")
 	}
 	if !a.skipIssuer {
@@ -394,6 +398,13 @@ func (a *Authenticator) checkClaims(tok *session.Token, key *jwks.Key, now int64
 	}
 	if tok.Kind == session.KindSigning && !a.allowSigning {
 		return tokenError(ErrKind, "token kind not accepted")
+	}
+	// A token bound to a key (RFC 7800 cnf: DPoP jkt, RFC 9449; mTLS
+	// x5t#S256, RFC 8705) is only as safe as the proof of possession that
+	// goes with it. Without that proof it would be a bearer token again, so
+	// it is refused until sender constraints are supported.
+	if r.Has(session.ClaimCnf) && !a.acceptBound {
+		return tokenError(ErrSenderConstrained, "token is sender-constrained")
 	}
 	return nil
 }

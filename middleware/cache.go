@@ -171,12 +171,13 @@ func (c *tokenCache) len() int {
 // entry, its map slot and index string, the Token struct.
 const entryOverhead = int(unsafe.Sizeof(cacheEntry{})+unsafe.Sizeof(session.Token{})) + 64
 
-// entryCost estimates the bytes an entry keeps alive: the token, the decoded
-// payload it was read from (the session's strings are substrings of it, or
-// unescaped copies no longer than it), and every slice and pointer of the
-// session. It is an upper bound up to the allocator's rounding.
+// entryCost estimates the bytes an entry keeps alive: the token, the buffer
+// its payload was decoded into (about 3/4 of the token: the session's strings
+// are substrings of it, or unescaped copies no longer than the payload), and
+// every slice and pointer of the session. It is an upper bound up to the
+// allocator's rounding.
 func entryCost(raw string, t *session.Token) int {
-	n := entryOverhead + len(raw) + 2*len(t.Payload()) + len(t.Registered.Audience)*int(unsafe.Sizeof(""))
+	n := entryOverhead + len(raw) + raw3of4(len(raw)) + len(t.Payload()) + len(t.Registered.Audience)*int(unsafe.Sizeof(""))
 	a := &t.Active
 	n += cap(a.Permissions)*int(unsafe.Sizeof(session.Permission{})) + cap(a.Roles)*int(unsafe.Sizeof(session.Role{})) +
 		cap(a.Plans)*int(unsafe.Sizeof(session.Plan("")))
@@ -215,3 +216,7 @@ func organizationCost(o *session.Organization) int {
 	}
 	return n
 }
+
+// raw3of4 is the size of the buffer the three segments of a token of n bytes
+// decode into.
+func raw3of4(n int) int { return n*3/4 + 3 }

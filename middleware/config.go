@@ -165,6 +165,12 @@ type InsecureOptions struct {
 	// SkipAudienceCheck accepts tokens for any audience, which lets a token
 	// minted for another API of the same identity provider in.
 	SkipAudienceCheck bool
+	// AcceptBoundTokensAsBearer accepts tokens bound to a key (a cnf
+	// claim: DPoP, RFC 9449, or an mTLS certificate, RFC 8705) presented as
+	// plain bearer tokens, without any proof of possession. That throws the
+	// binding away: a stolen bound token then works for whoever holds it.
+	// Default: false, such tokens are refused ("token is sender-constrained").
+	AcceptBoundTokensAsBearer bool
 }
 
 // ErrConfig reports a Config that New refuses.

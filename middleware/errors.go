@@ -36,20 +36,23 @@ var (
 // ErrInvalidToken. Failures of the token's form, header and signature wrap the
 // internal/jws sentinels and are reported with their own safe descriptions.
 var (
-	ErrExpired         = errors.New("middleware: token expired")
-	ErrNotYetValid     = errors.New("middleware: token not yet valid")
-	ErrIssuedInFuture  = errors.New("middleware: token issued in the future")
-	ErrLifetime        = errors.New("middleware: token lifetime too long")
-	ErrMissingClaim    = errors.New("middleware: required claim missing")
-	ErrIssuer          = errors.New("middleware: issuer not allowed")
-	ErrAudience        = errors.New("middleware: audience not allowed")
-	ErrKeyIssuer       = errors.New("middleware: key belongs to another issuer")
-	ErrKind            = errors.New("middleware: token kind not accepted")
-	ErrClaims          = errors.New("middleware: claims invalid")
-	ErrUnknownKey      = errors.New("middleware: unknown signing key")
-	ErrTooManyHeaders  = errors.New("middleware: several Authorization headers")
-	ErrSeveralTokens   = errors.New("middleware: token sent in more than one place")
-	ErrMalformedHeader = errors.New("middleware: malformed Authorization header")
+	ErrExpired        = errors.New("middleware: token expired")
+	ErrNotYetValid    = errors.New("middleware: token not yet valid")
+	ErrIssuedInFuture = errors.New("middleware: token issued in the future")
+	ErrLifetime       = errors.New("middleware: token lifetime too long")
+	ErrMissingClaim   = errors.New("middleware: required claim missing")
+	ErrIssuer         = errors.New("middleware: issuer not allowed")
+	ErrAudience       = errors.New("middleware: audience not allowed")
+	ErrKeyIssuer      = errors.New("middleware: key belongs to another issuer")
+	ErrKind           = errors.New("middleware: token kind not accepted")
+	// ErrSenderConstrained: the token carries a cnf claim (it is bound to a
+	// key: DPoP or mTLS) and was presented as a plain bearer token.
+	ErrSenderConstrained = errors.New("middleware: token is sender-constrained")
+	ErrClaims            = errors.New("middleware: claims invalid")
+	ErrUnknownKey        = errors.New("middleware: unknown signing key")
+	ErrTooManyHeaders    = errors.New("middleware: several Authorization headers")
+	ErrSeveralTokens     = errors.New("middleware: token sent in more than one place")
+	ErrMalformedHeader   = errors.New("middleware: malformed Authorization header")
 )
 
 // Error is the error value the middleware reports: a category (one of the

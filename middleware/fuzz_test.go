@@ -152,7 +152,10 @@ func FuzzAuthenticate(f *testing.F) {
 		fi.idp.Token(s, jwkstest.WithHeader("crit", []string{"b64"})), fi.idp.Token(s, jwkstest.WithExpiresIn(-time.Hour)),
 		fi.idp.Token(s, jwkstest.WithAudience("other")), fi.idp.Token(s, jwkstest.WithClaim("exp", "1")),
 		fi.idp.Token(s, jwkstest.WithKID("../../etc/passwd")), `{"payload":"x","signatures":[]}`,
-		fi.idp.Token(s, jwkstest.WithKID("")),
+		fi.idp.Token(s, jwkstest.WithKID("")), fi.idp.Token(s, jwkstest.WithClaim("cnf", map[string]any{"jkt": "x"})),
+		fi.idp.Token(s, jwkstest.WithClaim("https://verdocs.com/session_type", "signing")),
+		fi.idp.Token(s, jwkstest.WithClaim("envelope_id", "env-1")), fi.idp.Token(s, jwkstest.WithClaim("document_id", nil)),
+		fi.idp.Token(s, jwkstest.WithClaim("SUB", "admin")), fi.idp.Token(s, jwkstest.WithClaim("nbf", float64(fi.now.Unix())+30.9)),
 		strings.Repeat("A", 20000), "a.b.c", "...", "",
 	} {
 		f.Add(tok)

@@ -196,6 +196,7 @@ func TestSessionChangesStayInTheirRequest(t *testing.T) {
 	f := newFixture(t, nil)
 	s := fullSession()
 	s.Roles = []session.Role{{ID: session.RoleMember, Name: session.RoleMember}}
+	s.Profile.Organization.Phone = new(string)
 	tok := f.idp.Token(s)
 	stepUp := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -209,8 +210,6 @@ func TestSessionChangesStayInTheirRequest(t *testing.T) {
 			next.ServeHTTP(w, r)
 		})
 	}
-	s.Profile.Organization.Phone = new(string)
-	tok = f.idp.Token(s)
 	owner := f.auth.Handler(f.auth.RequireRole(session.RoleOwner)(reportHandler))
 	res := f.do(t, f.auth.Handler(stepUp(f.auth.RequireRole(session.RoleOwner)(reportHandler))), bearer(tok))
 	require.Equal(t, 200, res.status, "the step-up applies to its own request")
@@ -236,4 +235,103 @@ func TestSessionChangesStayInTheirRequest(t *testing.T) {
 	t2, err := f.auth.Authenticate(context.Background(), tok)
 	require.NoError(t, err)
 	assert.Equal(t, session.RoleMember, t2.Active.Roles[0].ID)
+}
+
+// Verdicts on tokens whose claims say more than they seem to: bound tokens,
+// the Verdocs 6.x session kinds, null and empty kind markers, names that
+// encoding/json would fold together, and NumericDates with a fraction at
+// the edges of the 30 s leeway. Each row failed before its fix (the 6.x user
+// row excepted: it guards the accepted shape).
+func TestClaimVerdicts(t *testing.T) {
+	f := newFixture(t, nil)
+	signingOK := newFixture(t, func(c *middleware.Config) { c.AllowSigningSessions = true })
+	boundOK := newFixture(t, func(c *middleware.Config) { c.Insecure.AcceptBoundTokensAsBearer = true })
+	now := f.clock.Now().Unix()
+	s := fullSession()
+	base := func(f *fixture, extra map[string]any) string {
+		c := map[string]any{"iss": f.idp.URL(), "aud": jwkstest.DefaultAudience, "sub": "auth0|42",
+			"iat": now, "exp": now + 3600}
+		for k, v := range extra {
+			c[k] = v
+		}
+		return f.idp.RawToken(c)
+	}
+	user6 := map[string]any{"https://verdocs.com/session_type": "user", "jti": "j-1", "sid": "s-1", "global_admin": false,
+		"email": "ada@example.com"}
+	signing6 := map[string]any{"session_type": "signing", "envelope_id": "env-1", "role_name": "Recipient 1",
+		"key_type": "email", "profile_id": "p-1"}
+	with := func(m map[string]any, k string, v any) map[string]any {
+		out := map[string]any{k: v}
+		for k, v := range m {
+			if _, ok := out[k]; !ok {
+				out[k] = v
+			}
+		}
+		return out
+	}
+	tests := []struct {
+		name   string
+		f      *fixture
+		token  func(f *fixture) string
+		status int
+		desc   string // error_description; for 200 the "sub" the handler saw ("" for a signing session)
+	}{
+		// Item 3: bound tokens.
+		{"cnf jkt (DPoP)", f, func(f *fixture) string {
+			return f.idp.Token(s, jwkstest.WithClaim("cnf", map[string]any{"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"}))
+		}, 401, "token is sender-constrained"},
+		{"cnf x5t#S256 (mTLS)", f, func(f *fixture) string {
+			return f.idp.Token(s, jwkstest.WithClaim("cnf", map[string]any{"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}))
+		}, 401, "token is sender-constrained"},
+		{"cnf empty object", f, func(f *fixture) string { return f.idp.Token(s, jwkstest.WithClaim("cnf", map[string]any{})) }, 401, "token is sender-constrained"},
+		{"cnf null", f, func(f *fixture) string { return f.idp.Token(s, jwkstest.WithClaim("cnf", nil)) }, 401, "claims invalid"},
+		{"cnf with the loud switch", boundOK, func(f *fixture) string {
+			return f.idp.Token(s, jwkstest.WithClaim("cnf", map[string]any{"jkt": "x"}))
+		}, 200, "auth0|42"},
+		// Item 4: the Verdocs 6.x session kinds.
+		{"6.x user session", f, func(f *fixture) string { return base(f, user6) }, 200, "auth0|42"},
+		{"6.x signing session", f, func(f *fixture) string { return base(f, signing6) }, 401, "token kind not accepted"},
+		{"6.x signing session, namespaced", f, func(f *fixture) string {
+			return base(f, map[string]any{"https://verdocs.com/session_type": "signing", "envelope_id": "env-1"})
+		}, 401, "token kind not accepted"},
+		{"6.x signing by envelope_id alone", f, func(f *fixture) string { return base(f, map[string]any{"envelope_id": "env-1"}) }, 401, "token kind not accepted"},
+		{"6.x signing session allowed", signingOK, func(f *fixture) string { return base(f, signing6) }, 200, ""},
+		{"user with document_id", f, func(f *fixture) string { return base(f, with(user6, "document_id", "d-1")) }, 401, "claims invalid"},
+		{"user with envelope_id", f, func(f *fixture) string { return base(f, with(user6, "envelope_id", "env-1")) }, 401, "claims invalid"},
+		{"user with envelope_id, signing allowed", signingOK, func(f *fixture) string { return base(f, with(user6, "envelope_id", "env-1")) }, 401, "claims invalid"},
+		{"unknown session_type", f, func(f *fixture) string { return base(f, map[string]any{"session_type": "admin"}) }, 401, "claims invalid"},
+		// Item 11: null and empty kind markers.
+		{"document_id null", signingOK, func(f *fixture) string { return base(f, map[string]any{"document_id": nil}) }, 401, "claims invalid"},
+		{"document_id empty", signingOK, func(f *fixture) string { return base(f, map[string]any{"document_id": ""}) }, 401, "claims invalid"},
+		{"session_type null", f, func(f *fixture) string { return base(f, map[string]any{"session_type": nil}) }, 401, "claims invalid"},
+		// Item 5: names encoding/json would fold onto the ones we read.
+		{"sub and SUB", f, func(f *fixture) string { return base(f, map[string]any{"SUB": "admin"}) }, 401, "claims invalid"},
+		{"sub and ſub", f, func(f *fixture) string { return base(f, map[string]any{"ſub": "admin"}) }, 401, "claims invalid"},
+		{"EXP beside exp", f, func(f *fixture) string { return base(f, map[string]any{"EXP": now + 7200}) }, 401, "claims invalid"},
+		// Item 10: fractions at the edges of the leeway (30 s).
+		{"nbf now+30.9", f, func(f *fixture) string { return base(f, map[string]any{"nbf": float64(now) + 30.9}) }, 401, "token not yet valid"},
+		{"nbf now+30", f, func(f *fixture) string { return base(f, map[string]any{"nbf": now + 30}) }, 200, "auth0|42"},
+		{"iat now+30.99", f, func(f *fixture) string { return base(f, map[string]any{"iat": float64(now) + 30.99}) }, 401, "token issued in the future"},
+		{"exp now-29.5", f, func(f *fixture) string { return base(f, map[string]any{"exp": float64(now) - 29.5}) }, 200, "auth0|42"},
+		{"exp now-30", f, func(f *fixture) string { return base(f, map[string]any{"exp": now - 30}) }, 401, "token expired"},
+		{"lifetime 24h+30s+0.5s", f, func(f *fixture) string { return base(f, map[string]any{"exp": float64(now) + 86430.5}) }, 401, "token lifetime too long"},
+		{"lifetime 24h+30s", f, func(f *fixture) string { return base(f, map[string]any{"exp": now + 86430}) }, 200, "auth0|42"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := tt.f.do(t, tt.f.auth.Handler(reportHandler), bearer(tt.token(tt.f)))
+			assert.Equal(t, tt.status, res.status, res.body)
+			if tt.status == 200 && tt.desc == "" { // a signing session
+				assert.Contains(t, res.body, "document_id")
+				assert.NotContains(t, res.body, "sub")
+				return
+			}
+			if tt.status == 200 {
+				assert.Equal(t, tt.desc, res.body["sub"], res.body)
+				return
+			}
+			assert.Equal(t, invalidToken(tt.desc), res.challenge)
+			assert.Equal(t, map[string]any{"error": "invalid_token", "error_description": tt.desc}, res.body)
+		})
+	}
 }

@@ -32,7 +32,7 @@ func NewTokenContext(ctx context.Context, t *Token) context.Context {
 		return context.WithValue(ctx, contextKey{}, (*Token)(nil))
 	}
 	c := &tokenContext{Context: ctx}
-	t.cloneInto(&c.tok)
+	t.cloneInto(&c.tok, c.inline[:])
 	return c
 }
 

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/sessiongate/sessiongate/internal/strictjson"
 )
@@ -196,8 +197,8 @@ func (r *Registered) instant(bit ClaimSet, sec int64, nsec int32) time.Time {
 }
 
 // Token is a decoded token payload: the session it holds, its registered
-// claims, and the raw claims for anything else. Tokens the middleware stores
-// are shared between requests: treat them as read-only.
+// claims, and the raw claims for anything else. A Token in a request
+// context ([NewTokenContext]) is that request's own copy.
 type Token struct {
 	// Kind tells whether Active or Signing holds the session.
 	Kind Kind
@@ -266,22 +267,24 @@ type Decoder struct {
 // [Token.Claims].
 func (dec Decoder) Decode(payload []byte) (*Token, error) {
 	t := new(Token)
-	if err := dec.DecodeInto(t, payload); err != nil {
+	if err := dec.DecodeInto(t, string(payload)); err != nil {
 		return nil, err
 	}
 	return t, nil
 }
 
 // DecodeInto is [Decoder.Decode] into a caller-provided Token, which it
-// overwrites.
-func (dec Decoder) DecodeInto(t *Token, payload []byte) error {
+// overwrites. The Token keeps payload itself (its strings are substrings of
+// it) rather than a copy.
+func (dec Decoder) DecodeInto(t *Token, payload string) error {
 	ns := dec.Namespace
 	if ns == "" {
 		ns = DefaultNamespace
 	}
-	*t = Token{payload: string(payload)}
+	*t = Token{payload: payload}
 	var st decodeState
-	st.d.Reset(payload)
+	// The reader only reads its input, so it can read the string's bytes.
+	st.d.Reset(unsafe.Slice(unsafe.StringData(payload), len(payload)))
 	st.d.RejectFoldedNames()
 	st.src = t.payload
 	st.ns = ns

@@ -15,8 +15,9 @@ import (
 // carries no roles, permissions or plans (they live on the profile, fetched
 // from the API), so those stay empty.
 //
-// Sessions that the middleware puts in a request context are shared between
-// requests carrying the same token: treat them as read-only.
+// A session read from a request context that the middleware (or
+// [NewTokenContext]) filled is that request's own copy: changing it changes
+// no other request.
 type ActiveSession struct {
 	// Sub is the identity provider's user id.
 	Sub string `json:"sub"`

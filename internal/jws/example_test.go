@@ -42,7 +42,7 @@ func Example() {
 		fmt.Println("rejected:", jws.Reason(err))
 		return
 	}
-	fmt.Println(p.Alg, p.KID, p.Typ, string(p.Payload))
+	fmt.Println(p.Alg, p.KID, p.Typ, p.Payload)
 	// Output: EdDSA key-1 at+jwt {"sub":"user-1"}
 }
 

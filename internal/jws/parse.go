@@ -2,6 +2,7 @@ package jws
 
 import (
 	"strings"
+	"unsafe"
 
 	"github.com/sessiongate/sessiongate/internal/strictjson"
 )
@@ -24,8 +25,10 @@ type Parsed struct {
 	SigningInput string
 	// Payload is the decoded payload. Parse does not check it is JSON:
 	// decode it with a strict decoder (session.Decoder, or CheckPayload)
-	// and only trust it after Verify.
-	Payload []byte
+	// and only trust it after Verify. It is a string over bytes that
+	// ParseInto decoded into a buffer of its own and never changes again,
+	// so a decoder may keep substrings of it without a copy.
+	Payload string
 	// Signature is the decoded signature.
 	Signature []byte
 }
@@ -148,7 +151,9 @@ func (p *Policy) ParseInto(token string, out *Parsed) error {
 		return malformed("signature is not strict base64url")
 	}
 	out.SigningInput = token[:d2]
-	out.Payload = buf[hn : hn+pn : hn+pn]
+	if pn > 0 {
+		out.Payload = unsafe.String(&buf[hn], pn)
+	}
 	out.Signature = buf[hn+pn:]
 	return nil
 }
