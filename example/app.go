@@ -71,12 +71,14 @@ func newApp(cfg config, baseURL string, logger *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.keys = keys
+	policies := make([]middleware.Issuer, len(issuers))
+	for i, iss := range issuers {
+		policies[i] = middleware.Issuer{Issuer: iss, Keys: keys, Audiences: []string{cfg.Audience}, Typ: cfg.Typ,
+			Claims: middleware.ClaimMap{Namespace: cfg.ClaimsNamespace}}
+	}
 	auth, err := middleware.New(middleware.Config{
-		Keys:      keys,
-		Issuers:   issuers,
-		Audiences: []string{cfg.Audience},
-		Token:     middleware.TokenRules{Namespace: cfg.ClaimsNamespace, Typ: cfg.Typ},
-		Logger:    logger,
+		Issuers: policies,
+		Logger:  logger,
 		Hooks: middleware.Hooks{
 			// Every refusal, the guards' 403s included, is answered here:
 			// logged with its reason (server side only), then written by
@@ -137,9 +139,9 @@ func (a *app) routes(auth *middleware.Authenticator) http.Handler {
 	r.Group(func(r chi.Router) {
 		r.Use(noStore, auth.Handler)
 		r.Get("/me", me)
-		r.With(auth.RequireRole(session.RoleOwner)).Get("/admin", okJSON)
-		r.With(auth.RequirePermission(session.PermTemplateMemberRead)).Get("/templates", okJSON)
-		r.With(auth.RequirePlan(session.PlanOrgStandard)).Get("/billing", okJSON)
+		r.With(middleware.RequireRole(session.RoleOwner)).Get("/admin", okJSON)
+		r.With(middleware.RequirePermission(session.PermTemplateMemberRead)).Get("/templates", okJSON)
+		r.With(middleware.RequirePlan(session.PlanOrgStandard)).Get("/billing", okJSON)
 	})
 	return r
 }
@@ -180,7 +182,7 @@ func noStore(next http.Handler) http.Handler {
 func me(w http.ResponseWriter, r *http.Request) {
 	s, ok := session.FromContext(r.Context())
 	if !ok { // unreachable behind auth.Handler; fail closed anyway
-		middleware.WriteError(w, &middleware.Error{Category: middleware.ErrNoToken, Cause: middleware.ErrNoToken}, "")
+		middleware.WriteError(w, middleware.ErrNoToken, "")
 		return
 	}
 	writeJSON(w, http.StatusOK, s)

@@ -155,25 +155,25 @@ func TestRoutes(t *testing.T) {
 				authRequired  = `{"error":"unauthorized","error_description":"authentication required"}`
 				jsonType      = "application/json"
 				challengeFmt  = `Bearer error="invalid_token", error_description="%s"`
-				forbiddenFmt  = `Bearer error="insufficient_scope", error_description="insufficient scope", scope="%s"`
+				forbiddenFmt  = `Bearer error="insufficient_scope", error_description="%s"`
 				invalidFmt    = `{"error":"invalid_token","error_description":"%s"}`
-				insufficient  = `{"error":"insufficient_scope","error_description":"insufficient scope","scope":"%s"}`
+				insufficient  = `{"error":"insufficient_scope","error_description":"%s"}`
 				invalidReqHdr = `Bearer error="invalid_request", error_description="several Authorization headers"`
 			)
 			invalid := func(desc string) (string, string) {
 				return strings.Replace(challengeFmt, "%s", desc, 1), strings.Replace(invalidFmt, "%s", desc, 1)
 			}
-			forbidden := func(scope string) (string, string) {
-				return strings.Replace(forbiddenFmt, "%s", scope, 1), strings.Replace(insufficient, "%s", scope, 1)
+			forbidden := func(desc string) (string, string) {
+				return strings.Replace(forbiddenFmt, "%s", desc, 1), strings.Replace(insufficient, "%s", desc, 1)
 			}
 			expiredHdr, expiredBody := invalid("token expired")
 			audHdr, audBody := invalid("audience not allowed")
 			issHdr, issBody := invalid("issuer not allowed")
 			keyHdr, keyBody := invalid("unknown signing key")
 			malHdr, malBody := invalid("malformed token")
-			roleHdr, roleBody := forbidden("role:owner")
-			permHdr, permBody := forbidden("template:member:read")
-			planHdr, planBody := forbidden("plan:org:standard")
+			roleHdr, roleBody := forbidden("role required")
+			permHdr, permBody := forbidden("permission required")
+			planHdr, planBody := forbidden("plan required")
 
 			tests := []struct {
 				name       string

@@ -125,7 +125,8 @@ func New(cfg Config) (*Set, error) {
 //
 // If [Set.Start] was not called, the first call that misses starts the
 // background work and waits for the first fetch.
-func (s *Set) Key(ctx context.Context, kid, alg string) (*Key, error) {
+func (s *Set) Key(ctx context.Context, issuer, kid, alg string) (*Key, error) {
+	_ = issuer // TEMP until v2-jwks lands
 	snap := s.snap.Load()
 	if kid != "" {
 		if k := snap.byKid[kid]; k != nil {

@@ -103,8 +103,7 @@ func newBenchFixture(b *testing.B, alg string) *benchFixture {
 	}
 	b.Cleanup(func() { _ = keys.Close() })
 	mk := func(cache bool) http.Handler {
-		a, err := middleware.New(middleware.Config{Keys: keys, Issuers: []string{idp.URL()},
-			Audiences: []string{jwkstest.DefaultAudience}, Cache: middleware.CacheConfig{Disabled: !cache}})
+		a, err := middleware.New(middleware.Config{Issuers: []middleware.Issuer{{Issuer: idp.URL(), Keys: keys, Audiences: []string{jwkstest.DefaultAudience}}}, Cache: middleware.CacheConfig{Disabled: !cache}})
 		if err != nil {
 			b.Fatal(err)
 		}

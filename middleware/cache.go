@@ -4,7 +4,6 @@ import (
 	"sync"
 	"unsafe"
 
-	"github.com/sessiongate/sessiongate/jwks"
 	"github.com/sessiongate/sessiongate/session"
 )
 
@@ -43,11 +42,10 @@ type cacheShard struct {
 
 // cacheEntry is immutable once stored.
 type cacheEntry struct {
-	raw      string // the whole token
-	tok      *session.Token
-	key      *jwks.Key // the key that verified the token
-	kid, alg string
-	cost     int // estimated bytes held, see entryCost
+	raw  string // the whole token
+	tok  *session.Token
+	v    verified // the policy, and the key that verified the token
+	cost int      // estimated bytes held, see entryCost
 }
 
 func newTokenCache(size, maxBytes int) *tokenCache {

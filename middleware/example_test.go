@@ -25,11 +25,11 @@ func Example() {
 		panic(err)
 	}
 	defer keys.Close()
-	auth, err := middleware.New(middleware.Config{
+	auth, err := middleware.New(middleware.Config{Issuers: []middleware.Issuer{{
+		Issuer:    idp.URL(),
 		Keys:      keys,
-		Issuers:   []string{idp.URL()},
 		Audiences: []string{jwkstest.DefaultAudience},
-	})
+	}}})
 	if err != nil {
 		panic(err)
 	}
@@ -56,7 +56,7 @@ func Example() {
 	}
 	// Output:
 	// 200  hello ada@example.com
-	// 403 Bearer error="insufficient_scope", error_description="insufficient scope", scope="role:owner" {"error":"insufficient_scope","error_description":"insufficient scope","scope":"role:owner"}
+	// 403 Bearer error="insufficient_scope", error_description="role required" {"error":"insufficient_scope","error_description":"role required"}
 }
 
 // Plain net/http: wrap the mux, or single handlers.
@@ -65,8 +65,7 @@ func ExampleAuthenticator_Handler() {
 	defer idp.Close()
 	keys, _ := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.OIDCSource(idp.URL())}})
 	defer keys.Close()
-	auth, _ := middleware.New(middleware.Config{Keys: keys, Issuers: []string{idp.URL()},
-		Audiences: []string{jwkstest.DefaultAudience}, Realm: "api"})
+	auth, _ := middleware.New(middleware.Config{Issuers: []middleware.Issuer{{Issuer: idp.URL(), Keys: keys, Audiences: []string{jwkstest.DefaultAudience}}}, Realm: "api"})
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /templates", auth.Handler(middleware.RequirePermission(session.PermTemplateMemberRead)(
@@ -84,8 +83,7 @@ func ExampleAuthenticator_Optional() {
 	defer idp.Close()
 	keys, _ := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.OIDCSource(idp.URL())}})
 	defer keys.Close()
-	auth, _ := middleware.New(middleware.Config{Keys: keys, Issuers: []string{idp.URL()},
-		Audiences: []string{jwkstest.DefaultAudience}})
+	auth, _ := middleware.New(middleware.Config{Issuers: []middleware.Issuer{{Issuer: idp.URL(), Keys: keys, Audiences: []string{jwkstest.DefaultAudience}}}})
 	hello := auth.Optional(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if s, ok := session.FromContext(r.Context()); ok {
 			fmt.Fprintln(w, "hello", s.Sub)
@@ -107,15 +105,15 @@ func ExampleAuthenticator_Optional() {
 	// hello auth0|7
 }
 
-// Authenticate serves non-HTTP uses, such as a WebSocket handshake.
-func ExampleAuthenticator_Authenticate() {
+// Verify serves non-HTTP uses, such as a WebSocket handshake, through the
+// verified-token cache.
+func ExampleAuthenticator_Verify() {
 	idp := jwkstest.NewServer()
 	defer idp.Close()
 	keys, _ := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.OIDCSource(idp.URL())}})
 	defer keys.Close()
-	auth, _ := middleware.New(middleware.Config{Keys: keys, Issuers: []string{idp.URL()},
-		Audiences: []string{jwkstest.DefaultAudience}})
-	tok, err := auth.Authenticate(context.Background(), idp.Token(session.ActiveSession{Sub: "auth0|9"}))
+	auth, _ := middleware.New(middleware.Config{Issuers: []middleware.Issuer{{Issuer: idp.URL(), Keys: keys, Audiences: []string{jwkstest.DefaultAudience}}}})
+	tok, err := auth.Verify(context.Background(), idp.Token(session.ActiveSession{Sub: "auth0|9"}))
 	fmt.Println(tok.Active.Sub, err)
 	// Output: auth0|9 <nil>
 }

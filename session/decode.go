@@ -209,6 +209,8 @@ type Token struct {
 	// Registered are the registered claims (iss, sub, aud, exp, nbf, iat,
 	// jti, and the presence of cnf).
 	Registered Registered
+	// Scopes are the token's OAuth scopes (scope or scp).
+	Scopes []string
 	// Raw is the compact token the claims came from, when the decoder's
 	// caller set it (the middleware does); Decode leaves it empty.
 	Raw string

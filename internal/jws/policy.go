@@ -187,3 +187,23 @@ func mediaType(s string) string {
 	}
 	return s
 }
+
+// Admits applies the policy's algorithm allow-list and typ rule to a token
+// that an other policy (one that allows every algorithm and any typ) has
+// parsed: a caller that learns which policy applies only after the header
+// (by the payload's issuer) parses once and admits once. It returns
+// ErrAlgNotAllowed or ErrTyp errors as Parse would.
+func (p *Policy) Admits(parsed *Parsed) error {
+	if !p.allowed(parsed.Alg) {
+		return &Error{Err: ErrAlgNotAllowed, Param: "alg"}
+	}
+	if p != nil && p.Typ != "" {
+		if parsed.Typ == "" {
+			return &Error{Err: ErrTyp, Param: "typ", Detail: "missing"}
+		}
+		if !typMatches([]byte(parsed.Typ), p.Typ) {
+			return &Error{Err: ErrTyp, Param: "typ"}
+		}
+	}
+	return nil
+}
