@@ -28,7 +28,7 @@ type Authenticator struct {
 	cache      *tokenCache // nil when disabled
 	log        *slog.Logger
 	hooks      Hooks
-	onError    ErrorHandler
+	onError    func(w http.ResponseWriter, r *http.Request, err error)
 }
 
 // New validates cfg and returns an Authenticator. It does no network I/O.

@@ -610,7 +610,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 	_, err = middleware.New(middleware.Config{Issuers: []middleware.Issuer{good(), entra()}})
 	assert.NoError(t, err)
 	skip := good()
-	skip.Audiences, skip.Insecure = nil, middleware.InsecureOptions{SkipAudienceCheck: true}
+	skip.Audiences, skip.InsecureSkipAudienceCheck = nil, true
 	_, err = middleware.New(middleware.Config{Issuers: []middleware.Issuer{skip}})
 	assert.NoError(t, err)
 }

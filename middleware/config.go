@@ -82,7 +82,7 @@ type Issuer struct {
 
 	// Audiences are the accepted audiences: the token's aud (a string or an
 	// array) must contain at least one. Required unless
-	// Insecure.SkipAudienceCheck.
+	// InsecureSkipAudienceCheck.
 	Audiences []string
 
 	// Algorithms are the accepted JWA algorithms, compared exactly.
@@ -127,8 +127,17 @@ type Issuer struct {
 	// signing invitation never opens routes meant for signed-in users.
 	AllowSigningSessions bool
 
-	// Insecure switches off checks that are on by default.
-	Insecure InsecureOptions
+	// InsecureSkipAudienceCheck accepts tokens for any audience, which lets
+	// a token minted for another API of the same identity provider in.
+	InsecureSkipAudienceCheck bool
+
+	// InsecureAcceptBoundTokensAsBearer accepts tokens bound to a key (a
+	// cnf claim: DPoP, RFC 9449, or an mTLS certificate, RFC 8705)
+	// presented as plain bearer tokens, without any proof of possession.
+	// That throws the binding away: a stolen bound token then works for
+	// whoever holds it. Default: false, such tokens are refused ("token is
+	// sender-constrained").
+	InsecureAcceptBoundTokensAsBearer bool
 }
 
 // ClaimMap says where an issuer's tokens carry what the session needs. The
@@ -182,23 +191,9 @@ type Hooks struct {
 	// including requests without a token on required routes and refusals
 	// by guards behind this authenticator.
 	OnRejected func(r *http.Request, err error)
-	// ErrorHandler writes the answer to a refused request. Default:
-	// [WriteError] with Config.Realm.
-	ErrorHandler ErrorHandler
-}
-
-// InsecureOptions are loudly named switches for checks that are on by
-// default.
-type InsecureOptions struct {
-	// SkipAudienceCheck accepts tokens for any audience, which lets a token
-	// minted for another API of the same identity provider in.
-	SkipAudienceCheck bool
-	// AcceptBoundTokensAsBearer accepts tokens bound to a key (a cnf
-	// claim: DPoP, RFC 9449, or an mTLS certificate, RFC 8705) presented as
-	// plain bearer tokens, without any proof of possession. That throws the
-	// binding away: a stolen bound token then works for whoever holds it.
-	// Default: false, such tokens are refused ("token is sender-constrained").
-	AcceptBoundTokensAsBearer bool
+	// ErrorHandler writes the answer to a refused request; err is always
+	// an *Error. Default: [WriteError] with Config.Realm.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 }
 
 // ErrConfig reports a Config that New or NewVerifier refuses.

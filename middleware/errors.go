@@ -66,8 +66,7 @@ const (
 	ErrClaims            // the payload: not strict JSON, a claim of the wrong type, a mapped claim missing
 	ErrMissingClaim      // exp, iss or aud missing
 	ErrExpired           // exp past (with leeway)
-	ErrNotYetValid       // nbf in the future (with leeway)
-	ErrIssuedInFuture    // iat in the future (with leeway)
+	ErrNotYetValid       // nbf or iat in the future (with leeway)
 	ErrLifetime          // exp − iat above MaxLifetime + Leeway
 	ErrAudience          // aud holds none of the policy's audiences
 	ErrKind              // a signing session where they are not allowed
@@ -110,7 +109,6 @@ var reasons = [numReasons]reasonInfo{
 	ErrMissingClaim:      {ErrInvalidToken, "missing_claim", "required claim missing"},
 	ErrExpired:           {ErrInvalidToken, "expired", "token expired"},
 	ErrNotYetValid:       {ErrInvalidToken, "not_yet_valid", "token not yet valid"},
-	ErrIssuedInFuture:    {ErrInvalidToken, "issued_in_future", "token issued in the future"},
 	ErrLifetime:          {ErrInvalidToken, "lifetime", "token lifetime too long"},
 	ErrAudience:          {ErrInvalidToken, "audience", "audience not allowed"},
 	ErrKind:              {ErrInvalidToken, "kind", "token kind not accepted"},
@@ -206,10 +204,6 @@ func (e *Error) code() string {
 func refuse(reason Reason, cause error) *Error {
 	return &Error{Reason: reason, Cause: cause, Description: reason.info().desc}
 }
-
-// ErrorHandler writes the answer to a request the middleware or a guard
-// refused. err is always an *Error.
-type ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 
 // WriteError is the default error handler: the one place that maps an error
 // to an HTTP answer. It sets the status, the RFC 6750 WWW-Authenticate

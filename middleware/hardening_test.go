@@ -247,7 +247,7 @@ func TestSessionChangesStayInTheirRequest(t *testing.T) {
 func TestClaimVerdicts(t *testing.T) {
 	f := newFixture(t, nil)
 	signingOK := newFixture(t, func(c *middleware.Config) { c.Issuers[0].AllowSigningSessions = true })
-	boundOK := newFixture(t, func(c *middleware.Config) { c.Issuers[0].Insecure.AcceptBoundTokensAsBearer = true })
+	boundOK := newFixture(t, func(c *middleware.Config) { c.Issuers[0].InsecureAcceptBoundTokensAsBearer = true })
 	now := f.clock.Now().Unix()
 	s := fullSession()
 	base := func(f *fixture, extra map[string]any) string {

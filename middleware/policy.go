@@ -96,8 +96,8 @@ func newPolicy(i int, c *Issuer) (*policy, error) {
 	if c.Keys == nil {
 		return fail("Keys is required")
 	}
-	if len(c.Audiences) == 0 && !c.Insecure.SkipAudienceCheck {
-		return fail("Audiences is required (or set Insecure.SkipAudienceCheck)")
+	if len(c.Audiences) == 0 && !c.InsecureSkipAudienceCheck {
+		return fail("Audiences is required (or set InsecureSkipAudienceCheck)")
 	}
 	if slices.Contains(c.Audiences, "") {
 		return fail("empty audience")
@@ -108,8 +108,8 @@ func newPolicy(i int, c *Issuer) (*policy, error) {
 		leeway:       c.Leeway,
 		lifetime:     c.MaxLifetime,
 		rules:        slices.Clone(c.Require),
-		allowSigning: c.AllowSigningSessions, acceptBound: c.Insecure.AcceptBoundTokensAsBearer,
-		skipAudience: c.Insecure.SkipAudienceCheck,
+		allowSigning: c.AllowSigningSessions, acceptBound: c.InsecureAcceptBoundTokensAsBearer,
+		skipAudience: c.InsecureSkipAudienceCheck,
 	}
 	if c.Algorithms != nil && len(c.Algorithms) == 0 {
 		return fail("Algorithms is empty (leave it nil for the defaults)")

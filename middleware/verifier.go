@@ -196,7 +196,7 @@ func (pol *policy) checkTime(r *session.Registered, now time.Time) error {
 		return refuse(ErrNotYetValid, nil)
 	}
 	if r.Has(session.ClaimIat) && r.IssuedAtTime().After(now.Add(pol.leeway)) {
-		return refuse(ErrIssuedInFuture, nil)
+		return &Error{Reason: ErrNotYetValid, Description: "token issued in the future"}
 	}
 	return nil
 }
