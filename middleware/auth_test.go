@@ -595,7 +595,6 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"zero rule", func(c *middleware.Config) { c.Issuers[0].Require = []middleware.Rule{{}} }, "zero Rule"},
 		{"negative cache", func(c *middleware.Config) { c.Cache.Size = -1 }, "Cache.Size"},
 		{"negative cache bytes", func(c *middleware.Config) { c.Cache.MaxBytes = -1 }, "Cache.MaxBytes"},
-		{"negative token size", func(c *middleware.Config) { c.MaxTokenSize = -1 }, "MaxTokenSize"},
 		{"nil extractor", func(c *middleware.Config) { c.Extractors = []middleware.Extractor{nil} }, "nil extractor"},
 	}
 	for _, tt := range tests {

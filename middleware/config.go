@@ -43,10 +43,6 @@ type Config struct {
 	// Cache configures the verified-token cache (on by default).
 	Cache CacheConfig
 
-	// MaxTokenSize bounds a compact token, in bytes, checked before
-	// anything else. Default: 16 KiB.
-	MaxTokenSize int
-
 	// Now is the clock. Default: time.Now.
 	Now func() time.Time
 

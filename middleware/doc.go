@@ -31,7 +31,7 @@
 //     case-insensitive), plus any configured cookie, query parameter or
 //     custom extractor; a token in two places, several Authorization
 //     headers, a broken header or white space inside the token → 400.
-//  2. Size ≤ Config.MaxTokenSize (16 KiB), strict compact form (three
+//  2. Size ≤ 16 KiB, strict compact form (three
 //     non-empty unpadded base64url segments with canonical trailing bits; no
 //     JSON serialization, no JWE) and a strict JSON header: no duplicate
 //     names, valid UTF-8; a supported alg; kid a bounded, non-empty string;

@@ -48,7 +48,7 @@ const (
 
 	// Invalid tokens (401): the token's form and header.
 
-	ErrTooLarge        // longer than Config.MaxTokenSize
+	ErrTooLarge        // longer than 16 KiB
 	ErrMalformed       // not one strict compact JWS
 	ErrAlgorithm       // alg missing, not supported, not allowed by the policy, or not the key's
 	ErrForbiddenHeader // crit, jku, jwk, x5u, x5c, b64, cty, zip or enc present

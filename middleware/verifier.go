@@ -17,8 +17,10 @@ import (
 	"github.com/sessiongate/sessiongate/session"
 )
 
-// defaultMaxTokenSize is Config.MaxTokenSize's default.
-const defaultMaxTokenSize = 16 << 10
+// maxTokenSize bounds a compact token, in bytes, checked before anything
+// else: 16 KiB, far above what identity providers issue (a 1.0.12 Verdocs
+// token with a full profile is about 1.5 KB).
+const maxTokenSize = 16 << 10
 
 // A Verifier verifies compact tokens against the issuer policies, with no
 // HTTP in sight: use it for gRPC, WebSocket or queue consumers ([New]'s
@@ -30,9 +32,8 @@ type Verifier struct {
 	now      func() time.Time
 }
 
-// NewVerifier validates cfg.Issuers (and cfg.MaxTokenSize and cfg.Now; the
-// other fields configure the HTTP adapter and are not used) and returns a
-// Verifier. It does no network I/O. A contradictory policy (two policies for
+// NewVerifier validates cfg.Issuers (and takes cfg.Now; the other fields
+// configure the HTTP adapter and are not used) and returns a Verifier. It does no network I/O. A contradictory policy (two policies for
 // one issuer, a template without Tenants, an algorithm that is not
 // supported …) fails with an error wrapping [ErrConfig] that names it.
 func NewVerifier(cfg Config) (*Verifier, error) {
@@ -40,14 +41,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	size := cfg.MaxTokenSize
-	switch {
-	case size == 0:
-		size = defaultMaxTokenSize
-	case size < 0:
-		return nil, configError("negative MaxTokenSize")
-	}
-	v := &Verifier{policies: ps, form: jws.Policy{MaxTokenSize: size}, now: cfg.Now}
+	v := &Verifier{policies: ps, form: jws.Policy{MaxTokenSize: maxTokenSize}, now: cfg.Now}
 	if v.now == nil {
 		v.now = time.Now
 	}
