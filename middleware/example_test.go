@@ -2,10 +2,12 @@ package middleware_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"time"
 
 	"github.com/go-chi/chi/v5"
 
@@ -116,4 +118,106 @@ func ExampleAuthenticator_Verify() {
 	tok, err := auth.Verify(context.Background(), idp.Token(session.ActiveSession{Sub: "auth0|9"}))
 	fmt.Println(tok.Active.Sub, err)
 	// Output: auth0|9 <nil>
+}
+
+// Several issuers, each with its own policy: the Verdocs identity provider,
+// and a multi-tenant provider (Entra-style) whose issuer names the tenant.
+// The token's iss chooses the policy; a tenant that is not listed is refused
+// before any key lookup.
+func ExampleIssuer() {
+	verdocs := jwkstest.New("https://auth.verdocs.test/")
+	defer verdocs.Close()
+	entra := jwkstest.New("https://login.example.test/72f988bf/v2.0")
+	defer entra.Close()
+
+	// One key set, two sources; each source's keys verify its own issuer.
+	entraSource := jwks.StaticSource(entra.JWKS()) // in production: jwks.OIDCSource(template)
+	entraSource.Issuer = "https://login.example.test/{tenantid}/v2.0"
+	verdocsSource := jwks.StaticSource(verdocs.JWKS())
+	verdocsSource.Issuer = verdocs.URL()
+	keys, _ := jwks.New(jwks.Config{Sources: []jwks.Source{verdocsSource, entraSource}})
+	defer keys.Close()
+
+	auth, err := middleware.New(middleware.Config{Issuers: []middleware.Issuer{
+		{Issuer: verdocs.URL(), Keys: keys, Audiences: []string{"https://api.verdocs.test"}},
+		{
+			Issuer:    "https://login.example.test/{tenantid}/v2.0",
+			Keys:      keys,
+			Audiences: []string{"api://orders"},
+			Tenants:   []string{"72f988bf"},
+			Claims:    middleware.ClaimMap{Roles: "roles"}, // Entra app roles
+		},
+	}})
+	if err != nil {
+		panic(err)
+	}
+	h := auth.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t, _ := session.TokenFromContext(r.Context())
+		fmt.Fprintln(w, "hello from", t.Registered.Issuer)
+	}))
+	for _, token := range []string{
+		verdocs.Token(session.ActiveSession{Sub: "ada"}, jwkstest.WithAudience("https://api.verdocs.test")),
+		entra.Token(session.ActiveSession{Sub: "grace"}, jwkstest.WithAudience("api://orders"), jwkstest.WithClaim("roles", []string{"reader"})),
+		entra.Token(session.ActiveSession{Sub: "eve"}, jwkstest.WithAudience("api://orders"),
+			jwkstest.WithIssuer("https://login.example.test/other-tenant/v2.0")),
+		verdocs.Token(session.ActiveSession{Sub: "ada"}, jwkstest.WithAudience("api://orders")),
+	} {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		fmt.Print(rec.Code, " ", rec.Body.String())
+	}
+	// Output:
+	// 200 hello from https://auth.verdocs.test/
+	// 200 hello from https://login.example.test/72f988bf/v2.0
+	// 401 {"error":"invalid_token","error_description":"tenant not allowed"}
+	// 401 {"error":"invalid_token","error_description":"audience not allowed"}
+}
+
+// Rules at authentication time: a token must come from one of two clients
+// (azp) and carry a verified email, or it is refused with 401 before it is
+// cached.
+func ExampleClaimIn() {
+	idp := jwkstest.New("https://auth.example.test/")
+	defer idp.Close()
+	keys, _ := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.StaticSource(idp.JWKS())}})
+	defer keys.Close()
+	v, _ := middleware.NewVerifier(middleware.Config{Issuers: []middleware.Issuer{{
+		Issuer: idp.URL(), Keys: keys, Audiences: []string{jwkstest.DefaultAudience},
+		Require: []middleware.Rule{
+			middleware.ClaimIn("azp", "web-client", "cli"),
+			middleware.ClaimIn("email_verified", true),
+		},
+	}}})
+	for _, azp := range []string{"cli", "unknown-client"} {
+		_, err := v.Verify(context.Background(), idp.Token(session.ActiveSession{Sub: "ada", EmailVerified: true},
+			jwkstest.WithNamespace(""), jwkstest.WithClaim("azp", azp))) // plain claim names: email_verified, azp
+		fmt.Println(azp, err, errors.Is(err, middleware.ErrRule))
+	}
+	// Output:
+	// cli <nil> false
+	// unknown-client middleware: token rejected by policy true
+}
+
+// A Verifier has no HTTP in it: one call per token, one typed error, a
+// reason to label metrics by.
+func ExampleVerifier_Verify() {
+	idp := jwkstest.New("https://auth.example.test/")
+	defer idp.Close()
+	keys, _ := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.StaticSource(idp.JWKS())}})
+	defer keys.Close()
+	v, _ := middleware.NewVerifier(middleware.Config{Issuers: []middleware.Issuer{{
+		Issuer: idp.URL(), Keys: keys, Audiences: []string{jwkstest.DefaultAudience},
+	}}})
+	tok, err := v.Verify(context.Background(), idp.Token(session.ActiveSession{Sub: "ada"}))
+	fmt.Println(tok.Active.Sub, err)
+	_, err = v.Verify(context.Background(), idp.Token(session.ActiveSession{Sub: "ada"}, jwkstest.WithExpiresIn(-time.Hour)))
+	var e *middleware.Error
+	if errors.As(err, &e) {
+		fmt.Println(e.Reason.String(), e.Description, errors.Is(err, middleware.ErrExpired))
+	}
+	// Output:
+	// ada <nil>
+	// expired token expired true
 }
