@@ -307,7 +307,7 @@ func TestEd25519KeyHygiene(t *testing.T) {
 			}
 			defer set.Close()
 			k, err := set.Key(ctx, "weak", "EdDSA")
-			if err == nil && si != "" && jws.Verify(jws.EdDSA, k.Public, si, sig) == nil {
+			if err == nil && si != "" && jws.Verify("EdDSA", k.Public, si, sig) == nil {
 				t.Fatal("a token forged without the private key verifies through the Set")
 			}
 			if !errors.Is(err, ErrKeyNotFound) {
@@ -412,7 +412,7 @@ func TestRSAFactorableModulus(t *testing.T) {
 			}
 			defer set.Close()
 			k, err := set.Key(ctx, "weak", "RS256")
-			if err == nil && jws.Verify(jws.RS256, k.Public, si, sig) == nil {
+			if err == nil && jws.Verify("RS256", k.Public, si, sig) == nil {
 				t.Fatal("a token forged from the public key verifies through the Set")
 			}
 			if !errors.Is(err, ErrKeyNotFound) {
