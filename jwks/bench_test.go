@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"testing"
+
+	"github.com/sessiongate/sessiongate/internal/jwa"
 )
 
 // tenKeySet returns a static set of 10 ES256 keys, kids "k0".."k9".
@@ -101,7 +103,7 @@ func BenchmarkCheckKeyRSA(b *testing.B) {
 		b.Run(fmt.Sprintf("bits=%d/checkKey", bits), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, _, _, reason := checkKey(raw, defaultAlgs, nil, nil); reason != "" {
+				if _, _, _, reason := checkKey(raw, jwa.Supported, nil, nil); reason != "" {
 					b.Fatal(reason)
 				}
 			}

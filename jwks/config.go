@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/sessiongate/sessiongate/internal/jwa"
 )
 
 // Defaults used for zero fields of [Config].
@@ -199,7 +201,7 @@ func StaticSource(jwksJSON []byte) Source { return Source{Kind: KindStatic, JSON
 
 // settings is a Config with defaults applied.
 type settings struct {
-	allowed     algMask
+	allowed     jwa.Set
 	client      *http.Client
 	ownClient   bool
 	logger      *slog.Logger
@@ -225,14 +227,14 @@ func (c *Config) settings() (settings, error) {
 		return s, configError("no sources")
 	}
 	if len(c.Algorithms) == 0 {
-		s.allowed = defaultAlgs
+		s.allowed = jwa.Supported
 	}
-	for _, a := range c.Algorithms {
-		b := algBit(a)
-		if b == 0 {
-			return s, configError("algorithm %q is not a supported signature algorithm", a)
+	for _, name := range c.Algorithms {
+		a := jwa.Parse(name)
+		if a == 0 {
+			return s, configError("algorithm %q is not a supported signature algorithm", name)
 		}
-		s.allowed |= b
+		s.allowed |= a.Bit()
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)

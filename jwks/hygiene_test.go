@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/sessiongate/sessiongate/internal/jwa"
 	"github.com/sessiongate/sessiongate/internal/jws"
 )
 
@@ -85,7 +86,7 @@ func TestParseKeySetHygiene(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ps, err := parseKeySet(setJSON(tt.keys...), "iss", defaultAlgs, nil)
+			ps, err := parseKeySet(setJSON(tt.keys...), "iss", jwa.Supported, nil)
 			if len(tt.kept) == 0 {
 				if !errors.Is(err, ErrInvalidKeySet) {
 					t.Fatalf("err = %v, want ErrInvalidKeySet", err)
@@ -141,7 +142,7 @@ func TestParseKeySetDocument(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ps, err := parseKeySet([]byte(tt.body), "", defaultAlgs, nil)
+			ps, err := parseKeySet([]byte(tt.body), "", jwa.Supported, nil)
 			if !errors.Is(err, ErrInvalidKeySet) {
 				t.Fatalf("err = %v, want ErrInvalidKeySet", err)
 			}
@@ -153,7 +154,7 @@ func TestParseKeySetDocument(t *testing.T) {
 }
 
 func TestParseKeySetNonObjectBesideGoodKey(t *testing.T) {
-	ps, err := parseKeySet([]byte(`{"keys":[1,"x",null,`+string(must(ecJWK(t, "good")))+`]}`), "", defaultAlgs, nil)
+	ps, err := parseKeySet([]byte(`{"keys":[1,"x",null,`+string(must(ecJWK(t, "good")))+`]}`), "", jwa.Supported, nil)
 	if err != nil || len(ps.keys) != 1 || ps.keys[0].ID != "good" || len(ps.rejected) != 3 {
 		t.Fatalf("got %+v, %v", ps, err)
 	}
@@ -164,7 +165,7 @@ func TestParseKeySetNonObjectBesideGoodKey(t *testing.T) {
 
 func TestParseKeySetAllowedAlgorithms(t *testing.T) {
 	body := setJSON(rsaJWK(t, "rs", 2048), rsaJWK(t, "rs-noalg", 2048).with("alg", nil), ecJWK(t, "ec"), edJWK(t, "ed"))
-	ps, err := parseKeySet(body, "", algPS256|algES256, nil)
+	ps, err := parseKeySet(body, "", jwa.PS256.Bit()|jwa.ES256.Bit(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +314,7 @@ func TestEd25519KeyHygiene(t *testing.T) {
 			if !errors.Is(err, ErrKeyNotFound) {
 				t.Fatalf("Key = %v, %v; want ErrKeyNotFound", k, err)
 			}
-			ps, err := parseKeySet(body, "", defaultAlgs, nil)
+			ps, err := parseKeySet(body, "", jwa.Supported, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -330,7 +331,7 @@ func TestEd25519KeyHygiene(t *testing.T) {
 		for i := range keys {
 			keys[i] = edJWK(t, strconv.Itoa(i))
 		}
-		ps, err := parseKeySet(setJSON(keys...), "", defaultAlgs, nil)
+		ps, err := parseKeySet(setJSON(keys...), "", jwa.Supported, nil)
 		if err != nil || len(ps.keys) != len(keys) {
 			t.Fatalf("kept %d of %d: %v %+v", len(ps.keys), len(keys), err, ps.rejected)
 		}
@@ -418,7 +419,7 @@ func TestRSAFactorableModulus(t *testing.T) {
 			if !errors.Is(err, ErrKeyNotFound) {
 				t.Fatalf("Key = %v, %v; want ErrKeyNotFound", k, err)
 			}
-			ps, err := parseKeySet(body, "", defaultAlgs, nil)
+			ps, err := parseKeySet(body, "", jwa.Supported, nil)
 			if err != nil || len(ps.keys) != 1 || len(ps.rejected) != 1 {
 				t.Fatalf("parseKeySet: %v, kept %d, dropped %+v", err, len(ps.keys), ps.rejected)
 			}
@@ -455,7 +456,7 @@ func TestRSAFactorableModulus(t *testing.T) {
 // reuses the previous parse's verdicts and records only its own moduli.
 func TestModulusVerdictsReused(t *testing.T) {
 	good, other := rsaJWK(t, "a", 2048), rsaJWK(t, "b", 2048)
-	first, err := parseKeySet(setJSON(good, other), "", defaultAlgs, nil)
+	first, err := parseKeySet(setJSON(good, other), "", jwa.Supported, nil)
 	if err != nil || len(first.keys) != 2 || len(first.moduli) != 2 {
 		t.Fatalf("first parse: %v, %d keys, %d verdicts", err, len(first.keys), len(first.moduli))
 	}
@@ -468,7 +469,7 @@ func TestModulusVerdictsReused(t *testing.T) {
 		}
 		prev[sum] = "refused before"
 	}
-	second, err := parseKeySet(setJSON(good), "", defaultAlgs, prev)
+	second, err := parseKeySet(setJSON(good), "", jwa.Supported, prev)
 	if !errors.Is(err, ErrInvalidKeySet) || len(second.rejected) != 1 || second.rejected[0].reason != "refused before" {
 		t.Fatalf("second parse: %v, rejected %+v", err, second.rejected)
 	}

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sessiongate/sessiongate/internal/jwa"
 )
 
 // Set is a key set made of one or more sources, looked up by kid and alg.
@@ -46,10 +48,10 @@ type snapshot struct {
 	byKid map[string]*Key
 	// dupKid holds kids that more than one source publishes.
 	dupKid map[string][]*Key
-	// noKid[i] is the only key that fits algNames[i], for tokens without
-	// kid; nil when none or several do (then noKidMany has the alg's bit).
-	noKid     [numAlgs]*Key
-	noKidMany algMask
+	// noKid[a] is the only key that fits the algorithm a, for tokens
+	// without kid; nil when none or several do (then noKidMany has a).
+	noKid     [jwa.Count + 1]*Key
+	noKidMany jwa.Set
 	keys      int
 }
 
@@ -129,37 +131,34 @@ func (s *Set) Key(ctx context.Context, kid, alg string) (*Key, error) {
 	snap := s.snap.Load()
 	if kid != "" {
 		if k := snap.byKid[kid]; k != nil {
-			if k.fits&algBit(alg) != 0 {
+			if k.fits.Has(jwa.Parse(alg)) {
 				return k, nil
 			}
 			return nil, ErrAlgMismatch
 		}
-	} else if i := algIndex(alg); i >= 0 {
-		if k := snap.noKid[i]; k != nil {
-			return k, nil
-		}
+	} else if k := snap.noKid[jwa.Parse(alg)]; k != nil {
+		return k, nil
 	}
 	return s.keySlow(ctx, kid, alg)
 }
 
 // lookup finds a key in the snapshot, without I/O.
 func (snap *snapshot) lookup(kid, alg string) (*Key, error) {
-	b := algBit(alg)
+	a := jwa.Parse(alg)
 	if kid == "" {
-		i := algIndex(alg)
-		if i < 0 {
+		if a == 0 {
 			return nil, ErrAlgMismatch
 		}
-		if k := snap.noKid[i]; k != nil {
+		if k := snap.noKid[a]; k != nil {
 			return k, nil
 		}
-		if snap.noKidMany&b != 0 {
+		if snap.noKidMany.Has(a) {
 			return nil, ErrAmbiguousKey
 		}
 		return nil, ErrKeyNotFound
 	}
 	if k := snap.byKid[kid]; k != nil {
-		if k.fits&b != 0 {
+		if k.fits.Has(a) {
 			return k, nil
 		}
 		return nil, ErrAlgMismatch
@@ -168,7 +167,7 @@ func (snap *snapshot) lookup(kid, alg string) (*Key, error) {
 		var found *Key
 		n := 0
 		for _, k := range ks {
-			if k.fits&b != 0 {
+			if k.fits.Has(a) {
 				found = k
 				n++
 			}
@@ -190,7 +189,7 @@ func (s *Set) keySlow(ctx context.Context, kid, alg string) (*Key, error) {
 	if s.closed.Load() {
 		return nil, ErrClosed
 	}
-	if algBit(alg)&s.cfg.allowed == 0 {
+	if !s.cfg.allowed.Has(jwa.Parse(alg)) {
 		return nil, ErrAlgMismatch
 	}
 	if len(kid) > maxKIDLen {
@@ -410,7 +409,7 @@ func (s *Set) rebuild() {
 // build makes a snapshot of the usable keys of every source.
 func (s *Set) build(gen uint64) *snapshot {
 	snap := &snapshot{gen: gen, byKid: map[string]*Key{}}
-	var counts [numAlgs]int
+	var counts [jwa.Count + 1]int
 	for _, src := range s.sources {
 		src.mu.Lock()
 		if !src.hasSet || src.stale {
@@ -419,11 +418,9 @@ func (s *Set) build(gen uint64) *snapshot {
 		}
 		for _, k := range src.keys {
 			snap.keys++
-			for i := range numAlgs {
-				if k.fits&(1<<i) != 0 {
-					counts[i]++
-					snap.noKid[i] = k
-				}
+			for a := range k.fits.All() {
+				counts[a]++
+				snap.noKid[a] = k
 			}
 			if k.ID == "" {
 				continue
@@ -442,10 +439,10 @@ func (s *Set) build(gen uint64) *snapshot {
 		}
 		src.mu.Unlock()
 	}
-	for i, n := range counts {
+	for a, n := range counts {
 		if n > 1 {
-			snap.noKid[i] = nil
-			snap.noKidMany |= 1 << i
+			snap.noKid[a] = nil
+			snap.noKidMany |= jwa.Alg(a).Bit()
 		}
 	}
 	return snap

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/sessiongate/sessiongate/internal/jwa"
 	"github.com/sessiongate/sessiongate/jwks"
 	"github.com/sessiongate/sessiongate/session"
 )
@@ -24,9 +25,7 @@ const (
 // DefaultAlgorithms are the algorithms accepted when Config.Algorithms is
 // empty: asymmetric signatures only. "EdDSA" and "Ed25519" (RFC 9864's
 // fully-specified name) both mean Ed25519; Ed448 is not supported.
-func DefaultAlgorithms() []string {
-	return []string{"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"}
-}
+func DefaultAlgorithms() []string { return jwa.Supported.Names() }
 
 // KeySource looks up the key for a token's kid and alg. *jwks.Set is one.
 // It returns a key that may verify alg (see [jwks.Key.Fits]), or an error
