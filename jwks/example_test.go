@@ -30,12 +30,12 @@ func ExampleStaticSource() {
 	}
 	defer set.Close()
 
-	key, err := set.Key(context.Background(), "2011-04-29", "RS256")
+	key, err := set.Key(context.Background(), "", "2011-04-29", "RS256")
 	fmt.Printf("%s %s %T %v\n", key.ID, key.Issuer, key.Public, err)
 
-	_, err = set.Key(context.Background(), "hmac", "HS256")
+	_, err = set.Key(context.Background(), "", "hmac", "HS256")
 	fmt.Println(err)
-	_, err = set.Key(context.Background(), "1", "ES384")
+	_, err = set.Key(context.Background(), "", "1", "ES384")
 	fmt.Println(err)
 	fmt.Println(set.Stats().Keys, set.Stats().Sources[0].DroppedKeys)
 	// Output:
@@ -63,7 +63,7 @@ func ExampleURLSource() {
 		fmt.Println("not loaded yet:", err)
 	}
 	fmt.Println("ready:", set.Ready() == nil)
-	key, err := set.Key(context.Background(), "1", "ES256")
+	key, err := set.Key(context.Background(), "", "1", "ES256")
 	fmt.Println(key.ID, err)
 	// Output:
 	// ready: true
@@ -88,7 +88,7 @@ func ExampleOIDCSource() {
 	}
 	defer set.Close()
 	// Without Start, the first lookup fetches.
-	key, err := set.Key(context.Background(), "1", "ES256")
+	key, err := set.Key(context.Background(), "", "1", "ES256")
 	fmt.Println(key.ID, key.Issuer == idp.URL, err)
 	// Output:
 	// 1 true <nil>
@@ -111,7 +111,7 @@ func ExampleUnavailableError() {
 	err = set.Start(context.Background())
 	fmt.Println("start failed:", errors.Is(err, jwks.ErrFetch))
 
-	_, err = set.Key(context.Background(), "1", "ES256")
+	_, err = set.Key(context.Background(), "", "1", "ES256")
 	var ue *jwks.UnavailableError
 	switch {
 	case errors.As(err, &ue):
@@ -132,7 +132,7 @@ func ExampleKey_Fits() {
 		return
 	}
 	defer set.Close()
-	key, _ := set.Key(context.Background(), "1", "ES256")
+	key, _ := set.Key(context.Background(), "", "1", "ES256")
 	for _, alg := range []string{"ES256", "ES384", "RS256", "HS256", "none"} {
 		fmt.Println(alg, key.Fits(alg))
 	}

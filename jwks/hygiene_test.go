@@ -223,7 +223,7 @@ func TestEd25519AlgorithmNames(t *testing.T) {
 			defer set.Close()
 			for _, alg := range []string{"EdDSA", "Ed25519", "Ed448", "ES256"} {
 				want := slices.Contains(tt.fits, alg)
-				k, err := set.Key(ctx, "ed", alg)
+				k, err := set.Key(ctx, "", "ed", alg)
 				if want && (err != nil || !k.Fits(alg)) {
 					t.Errorf("Key(%q) = %v, %v; want the key", alg, k, err)
 				}
@@ -231,7 +231,7 @@ func TestEd25519AlgorithmNames(t *testing.T) {
 					t.Errorf("Key(%q) = %v, %v; want ErrAlgMismatch", alg, k, err)
 				}
 				// A token without kid finds the key by the same rule.
-				if k, err := set.Key(ctx, "", alg); want != (err == nil) {
+				if k, err := set.Key(ctx, "", "", alg); want != (err == nil) {
 					t.Errorf("Key(\"\", %q) = %v, %v", alg, k, err)
 				}
 			}
@@ -307,7 +307,7 @@ func TestEd25519KeyHygiene(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer set.Close()
-			k, err := set.Key(ctx, "weak", "EdDSA")
+			k, err := set.Key(ctx, "", "weak", "EdDSA")
 			if err == nil && si != "" && jws.Verify("EdDSA", k.Public, si, sig) == nil {
 				t.Fatal("a token forged without the private key verifies through the Set")
 			}
@@ -412,7 +412,7 @@ func TestRSAFactorableModulus(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer set.Close()
-			k, err := set.Key(ctx, "weak", "RS256")
+			k, err := set.Key(ctx, "", "weak", "RS256")
 			if err == nil && jws.Verify("RS256", k.Public, si, sig) == nil {
 				t.Fatal("a token forged from the public key verifies through the Set")
 			}

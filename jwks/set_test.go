@@ -16,7 +16,7 @@ import (
 // key looks kid up and fails the test on error.
 func mustKey(t *testing.T, s *testSet, kid, alg string) *Key {
 	t.Helper()
-	k, err := s.Key(context.Background(), kid, alg)
+	k, err := s.Key(context.Background(), "", kid, alg)
 	if err != nil {
 		t.Fatalf("Key(%q, %q): %v", kid, alg, err)
 	}
@@ -113,7 +113,7 @@ func TestStaticSource(t *testing.T) {
 		{"", "PS256", ErrKeyNotFound}, // the RSA key says RS256
 		{"", "none", ErrAlgMismatch},
 	} {
-		_, err := s.Key(context.Background(), c.kid, c.alg)
+		_, err := s.Key(context.Background(), "", c.kid, c.alg)
 		if !errors.Is(err, c.want) {
 			t.Errorf("Key(%q, %q) = %v, want %v", c.kid, c.alg, err, c.want)
 		}
@@ -132,7 +132,7 @@ func TestKeyWithoutKid(t *testing.T) {
 		t.Errorf("got kid %q", k.ID)
 	}
 	two := newTestSet(t, Config{Sources: []Source{StaticSource(setJSON(ecJWK(t, "a"), ecJWK(t, "b")))}})
-	if _, err := two.Key(context.Background(), "", "ES256"); !errors.Is(err, ErrAmbiguousKey) {
+	if _, err := two.Key(context.Background(), "", "", "ES256"); !errors.Is(err, ErrAmbiguousKey) {
 		t.Errorf("two ES256 keys: err = %v, want ErrAmbiguousKey", err)
 	}
 	if k := mustKey(t, two, "b", "ES256"); k.ID != "b" {
@@ -213,7 +213,7 @@ func TestRotation(t *testing.T) {
 	if n := p.hits.Load(); n != 3 {
 		t.Fatalf("%d fetches, want 3", n)
 	}
-	if _, err := s.Key(context.Background(), "a", "ES256"); !errors.Is(err, ErrKeyNotFound) {
+	if _, err := s.Key(context.Background(), "", "a", "ES256"); !errors.Is(err, ErrKeyNotFound) {
 		t.Fatalf("removed key: err = %v, want ErrKeyNotFound", err)
 	}
 }
@@ -343,7 +343,7 @@ func TestFetchFaultsKeepPreviousSet(t *testing.T) {
 			if k := mustKey(t, s, "good", "ES256"); k != kept {
 				t.Fatal("previous set not kept")
 			}
-			if _, err := s.Key(context.Background(), "evil", "ES256"); !errors.Is(err, ErrKeyNotFound) {
+			if _, err := s.Key(context.Background(), "", "evil", "ES256"); !errors.Is(err, ErrKeyNotFound) {
 				t.Fatalf("evil: %v", err)
 			}
 			if err := s.Ready(); err != nil {
@@ -373,7 +373,7 @@ func TestHostileKeysBesideGoodKeyAreDropped(t *testing.T) {
 	mustKey(t, s, "good", "ES256")
 	for _, kid := range []string{"hs", "priv", "small", "e1", "dup", "enc", "future"} {
 		for _, alg := range []string{"HS256", "RS256", "ES256", "EdDSA"} {
-			if k, err := s.Key(context.Background(), kid, alg); err == nil {
+			if k, err := s.Key(context.Background(), "", kid, alg); err == nil {
 				t.Errorf("hostile key %q served for %s: %+v", kid, alg, k)
 			}
 		}
@@ -458,7 +458,7 @@ func TestFirstFetchFailsThenRecovers(t *testing.T) {
 		t.Fatalf("Start = %v, want the 503 FetchError", err)
 	}
 	s.waitParks(t, 1)
-	_, err = s.Key(context.Background(), "a", "ES256")
+	_, err = s.Key(context.Background(), "", "a", "ES256")
 	var ue *UnavailableError
 	if !errors.Is(err, ErrUnavailable) || !errors.As(err, &ue) || ue.RetryAfter != time.Second || !errors.Is(err, ErrFetch) {
 		t.Fatalf("Key = %v, want UnavailableError with RetryAfter 1s", err)
@@ -468,7 +468,7 @@ func TestFirstFetchFailsThenRecovers(t *testing.T) {
 	}
 	// Lookups during the outage do not add fetches.
 	for range 50 {
-		_, _ = s.Key(context.Background(), "a", "ES256")
+		_, _ = s.Key(context.Background(), "", "a", "ES256")
 	}
 	if n := p.hits.Load(); n != 1 {
 		t.Fatalf("%d fetches, want 1", n)
@@ -532,7 +532,7 @@ func TestMaxStaleThenUnavailable(t *testing.T) {
 		now := s.clock.Now()
 		s.advance(t, min(src.NextAttempt.Sub(now), src.LastSuccess.Add(time.Hour).Sub(now)), 1)
 	}
-	_, err := s.Key(context.Background(), "a", "ES256")
+	_, err := s.Key(context.Background(), "", "a", "ES256")
 	var ue *UnavailableError
 	if !errors.As(err, &ue) || ue.RetryAfter < time.Second {
 		t.Fatalf("Key past MaxStale = %v, want UnavailableError", err)
@@ -609,7 +609,7 @@ func TestStormOneNewKid(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			started.Done()
-			keys[i], errs[i] = s.Key(context.Background(), "new", "ES256")
+			keys[i], errs[i] = s.Key(context.Background(), "", "new", "ES256")
 		}()
 	}
 	started.Wait()
@@ -647,7 +647,7 @@ func TestStormRandomUnknownKids(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, errs[i] = s.Key(context.Background(), fmt.Sprintf("random-%d-%d", round, i), "ES256")
+				_, errs[i] = s.Key(context.Background(), "", fmt.Sprintf("random-%d-%d", round, i), "ES256")
 			}()
 		}
 		done := make(chan struct{})
@@ -702,7 +702,7 @@ func TestNegativeCache(t *testing.T) {
 	s.waitParks(t, 1)
 	lookup := func(kid string) {
 		t.Helper()
-		if _, err := s.Key(context.Background(), kid, "ES256"); !errors.Is(err, ErrKeyNotFound) {
+		if _, err := s.Key(context.Background(), "", kid, "ES256"); !errors.Is(err, ErrKeyNotFound) {
 			t.Fatalf("Key(%q) = %v", kid, err)
 		}
 	}
@@ -742,7 +742,7 @@ func TestWaiterHonoursContextAndClose(t *testing.T) {
 	s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}, Fetch: FetchConfig{Timeout: time.Minute}})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	if _, err := s.Key(ctx, "a", "ES256"); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := s.Key(ctx, "", "a", "ES256"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Key = %v, want deadline exceeded", err)
 	}
 	if err := s.Start(ctx); !errors.Is(err, context.DeadlineExceeded) {
@@ -750,7 +750,7 @@ func TestWaiterHonoursContextAndClose(t *testing.T) {
 	}
 	errc := make(chan error, 1)
 	go func() {
-		_, err := s.Key(context.Background(), "a", "ES256")
+		_, err := s.Key(context.Background(), "", "a", "ES256")
 		errc <- err
 	}()
 	eventually(t, func() bool { return p.hits.Load() == 1 }, "fetch started")
@@ -780,7 +780,7 @@ func TestCloseStopsEverything(t *testing.T) {
 		if err := s.Start(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Key(context.Background(), "a", "ES256"); err != nil {
+		if _, err := s.Key(context.Background(), "", "a", "ES256"); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.Close(); err != nil {
@@ -795,8 +795,8 @@ func TestCloseStopsEverything(t *testing.T) {
 		}
 		for _, err := range []error{
 			s.Start(context.Background()), s.Ready(),
-			func() error { _, err := s.Key(context.Background(), "a", "ES256"); return err }(),
-			func() error { _, err := s.Key(context.Background(), "s", "ES256"); return err }(),
+			func() error { _, err := s.Key(context.Background(), "", "a", "ES256"); return err }(),
+			func() error { _, err := s.Key(context.Background(), "", "s", "ES256"); return err }(),
 		} {
 			if !errors.Is(err, ErrClosed) {
 				t.Fatalf("after Close: %v, want ErrClosed", err)
@@ -939,7 +939,7 @@ func TestOIDCDiscoveryNoDowngrade(t *testing.T) {
 			if !errors.Is(err, ErrFetch) || !strings.Contains(err.Error(), "unacceptable jwks_uri") || !strings.Contains(err.Error(), "came over https") {
 				t.Fatalf("Start = %v, want ErrFetch for the downgraded jwks_uri", err)
 			}
-			if _, err := s.Key(context.Background(), "a", "ES256"); !errors.Is(err, ErrUnavailable) {
+			if _, err := s.Key(context.Background(), "", "a", "ES256"); !errors.Is(err, ErrUnavailable) {
 				t.Errorf("Key = %v, want ErrUnavailable", err)
 			}
 			if st := s.Stats(); st.Keys != 0 || plain.hits.Load() != hits {
@@ -973,10 +973,10 @@ func TestSeveralSources(t *testing.T) {
 	if k := mustKey(t, s, "clash", "ES256"); k.Issuer != s2.Issuer {
 		t.Errorf("clash ES256 from %q", k.Issuer)
 	}
-	if _, err := s.Key(context.Background(), "shared", "ES256"); !errors.Is(err, ErrAmbiguousKey) {
+	if _, err := s.Key(context.Background(), "", "shared", "ES256"); !errors.Is(err, ErrAmbiguousKey) {
 		t.Errorf("shared: %v, want ErrAmbiguousKey", err)
 	}
-	if _, err := s.Key(context.Background(), "clash", "EdDSA"); !errors.Is(err, ErrAlgMismatch) {
+	if _, err := s.Key(context.Background(), "", "clash", "EdDSA"); !errors.Is(err, ErrAlgMismatch) {
 		t.Errorf("clash EdDSA: %v", err)
 	}
 	// Source 2 goes past MaxStale: its keys go, source 1 keeps serving, and
@@ -988,7 +988,7 @@ func TestSeveralSources(t *testing.T) {
 		p1.serve(setJSON(ecJWK(t, "one"), shared, rsaJWK(t, "clash", 2048)))
 	}
 	mustKey(t, s, "one", "ES256")
-	if _, err := s.Key(context.Background(), "two", "ES256"); !errors.Is(err, ErrUnavailable) {
+	if _, err := s.Key(context.Background(), "", "two", "ES256"); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("two after MaxStale: %v", err)
 	}
 	if err := s.Ready(); !errors.Is(err, ErrUnavailable) {
@@ -1021,7 +1021,7 @@ func TestConcurrentLookupsDuringRotation(t *testing.T) {
 					return
 				default:
 				}
-				k, err := s.Key(context.Background(), fmt.Sprintf("k%d", (g+i)%4), "ES256")
+				k, err := s.Key(context.Background(), "", fmt.Sprintf("k%d", (g+i)%4), "ES256")
 				if err == nil && k.Public == nil {
 					t.Error("key without public key")
 					return

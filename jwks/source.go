@@ -53,6 +53,13 @@ func (src *source) startFlightLocked() *flight {
 	return src.inflight
 }
 
+// serves reports whether the source's keys may verify tokens of issuer: it
+// has no issuer, or exactly that one; every source serves the lookups with
+// issuer "" (see [Set.Key]).
+func (src *source) serves(issuer string) bool {
+	return issuer == "" || src.cfg.Issuer == "" || src.cfg.Issuer == issuer
+}
+
 // usableAt reports whether the source has a set younger than maxStale.
 // src.mu held.
 func (src *source) usableAt(now time.Time, maxStale time.Duration) bool {

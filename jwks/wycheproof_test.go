@@ -94,7 +94,7 @@ func TestWycheproofJSONWebKey(t *testing.T) {
 				why := ""
 				if perr != nil {
 					why = perr.Error()
-				} else if k, err := (&snapshot{byKid: index(ps.keys)}).lookup(hdr.Kid, hdr.Alg); err == nil {
+				} else if k, err := (&keyIndex{byKid: index(ps.keys)}).lookup(hdr.Kid, jwa.Parse(hdr.Alg)); err == nil {
 					if _, err := jws.Verify([]byte(tc.JWS), jws.WithKey(jwxjwa.SignatureAlgorithm(hdr.Alg), k.Public)); err == nil {
 						got, why = "valid", "key served, signature verifies"
 					} else {

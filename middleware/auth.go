@@ -256,7 +256,7 @@ func (a *Authenticator) authenticate(ctx context.Context, raw string) (*session.
 	now := a.now()
 	if a.cache != nil {
 		if e := a.cache.get(raw); e != nil {
-			key, err := a.keys.Key(ctx, e.kid, e.alg)
+			key, err := a.keys.Key(ctx, "", e.kid, e.alg)
 			if err == nil && key == e.key {
 				if err := a.checkTime(&e.tok.Registered, now); err != nil {
 					a.cache.remove(e)
@@ -312,7 +312,7 @@ func (a *Authenticator) verify(ctx context.Context, raw string, p *jws.Parsed, n
 // checkSignature finds the key for the header's kid and alg and verifies the
 // signature with that alg and key, both pinned by the configuration.
 func (a *Authenticator) checkSignature(ctx context.Context, p *jws.Parsed) (*jwks.Key, error) {
-	key, err := a.keys.Key(ctx, p.KID, p.Alg)
+	key, err := a.keys.Key(ctx, "", p.KID, p.Alg)
 	if err != nil {
 		return nil, keyError(err)
 	}

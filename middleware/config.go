@@ -27,14 +27,16 @@ const (
 // fully-specified name) both mean Ed25519; Ed448 is not supported.
 func DefaultAlgorithms() []string { return jwa.Supported.Names() }
 
-// KeySource looks up the key for a token's kid and alg. *jwks.Set is one.
-// It returns a key that may verify alg (see [jwks.Key.Fits]), or an error
-// wrapping jwks.ErrKeyNotFound, jwks.ErrAlgMismatch, jwks.ErrAmbiguousKey or
-// jwks.ErrUnavailable. It must return the same *jwks.Key for as long as the
+// KeySource looks up the key for a token's issuer, kid and alg. *jwks.Set
+// is one (see [jwks.Set.Key]). The Authenticator passes the issuer "" (every
+// key, whatever its issuer) and compares the key's Issuer with the token's
+// iss itself. It returns a key that may verify alg (see [jwks.Key.Fits]),
+// or an error wrapping jwks.ErrKeyNotFound, jwks.ErrAlgMismatch,
+// jwks.ErrAmbiguousKey or jwks.ErrUnavailable. It must return the same *jwks.Key for as long as the
 // key stays in the set: the verified-token cache compares pointers to drop
 // tokens whose key has left.
 type KeySource interface {
-	Key(ctx context.Context, kid, alg string) (*jwks.Key, error)
+	Key(ctx context.Context, issuer, kid, alg string) (*jwks.Key, error)
 }
 
 // Config configures an [Authenticator]. Keys, Issuers and Audiences are
