@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -175,8 +176,12 @@ type Source struct {
 	Kind SourceKind
 	// URL is the JWK set URL (KindURL).
 	URL string
-	// Issuer is recorded on every key of the source (Key.Issuer); for
-	// KindOIDC it is also the issuer to discover and is required.
+	// Issuer binds the source's keys to one issuer: they verify only
+	// tokens of that issuer (see [Set.Key]) and carry it as Key.Issuer.
+	// Empty, the keys verify tokens of any issuer. It is compared exactly;
+	// it may hold the path segment {tenantid} at most once (a template
+	// issuer, see [OIDCSource]) and no other brace. [OIDCSource] sets it to
+	// the issuer it discovers.
 	Issuer string
 	// JSON is a JWK set document (KindStatic).
 	JSON []byte
@@ -191,7 +196,16 @@ func URLSource(jwksURL string) Source { return Source{Kind: KindURL, URL: jwksUR
 // document's "issuer" must equal issuer exactly, and its "jwks_uri" must be
 // https when issuer is (see [Config.InsecureAllowHTTPForAnyHost]). The
 // discovered jwks_uri is kept until a fetch from it fails; the next attempt
-// discovers again.
+// discovers again. The source's keys are bound to issuer ([Source.Issuer]).
+//
+// An issuer with the path segment {tenantid} is the template issuer of a
+// multi-tenant provider, as Microsoft Entra ID has
+// ("https://login.microsoftonline.com/{tenantid}/v2.0"): the source reads
+// the common document, at the issuer with {tenantid} replaced by "common"
+// (https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration),
+// and accepts it only when its "issuer" is the template itself, as Entra's
+// is. The keys are bound to the template: lookups name the template issuer,
+// not a tenant's.
 func OIDCSource(issuer string) Source { return Source{Kind: KindOIDC, Issuer: issuer} }
 
 // StaticSource returns a source that serves the keys of a JWK set document,
@@ -284,6 +298,42 @@ func (c *Config) settings() (settings, error) {
 	}
 	s.client.CheckRedirect = sameOriginRedirects(s.client.CheckRedirect)
 	return s, nil
+}
+
+// tenantPlaceholder is the tenant segment of a template issuer.
+const tenantPlaceholder = "{tenantid}"
+
+// checkIssuerTemplate checks the placeholder of a template issuer: at most
+// one "{tenantid}", as a whole path segment of a URL, and no other brace (a
+// "{tenantId}" or "{tenant}" would otherwise be taken literally and never
+// match). Its errors carry no package prefix; callers wrap them.
+func checkIssuerTemplate(issuer string) error {
+	n := strings.Count(issuer, tenantPlaceholder)
+	if n > 1 {
+		return fmt.Errorf("%s appears %d times (at most once)", tenantPlaceholder, n)
+	}
+	if strings.ContainsAny(strings.Replace(issuer, tenantPlaceholder, "", 1), "{}") {
+		return fmt.Errorf("a brace outside the one %s placeholder", tenantPlaceholder)
+	}
+	if n == 0 {
+		return nil
+	}
+	u, err := url.Parse(issuer)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("a template issuer must be a URL with %s as a path segment", tenantPlaceholder)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || !slices.Contains(strings.Split(u.Path, "/"), tenantPlaceholder) {
+		return fmt.Errorf("%s is not a whole path segment", tenantPlaceholder)
+	}
+	return nil
+}
+
+// discoveryBase returns the URL whose /.well-known/openid-configuration an
+// OIDC source reads: the issuer, or for a template issuer the issuer with
+// {tenantid} replaced by "common" (the multi-tenant document, whose
+// "issuer" is the template itself).
+func discoveryBase(issuer string) string {
+	return strings.Replace(issuer, tenantPlaceholder, "common", 1)
 }
 
 // checkURL validates a source or discovered URL. Its errors carry no

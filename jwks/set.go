@@ -59,6 +59,9 @@ func New(cfg Config) (*Set, error) {
 	}
 	for i, sc := range cfg.Sources {
 		src := &source{cfg: sc, wake: make(chan struct{}, 1), logged: map[uint64]struct{}{}}
+		if err := checkIssuerTemplate(sc.Issuer); err != nil {
+			return nil, configError("source %d: issuer %q: %v", i, sc.Issuer, err)
+		}
 		switch sc.Kind {
 		case KindURL:
 			if _, err := checkURL(sc.URL, st.insecureAny); err != nil {
