@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"strings"
 	"testing"
-
-	"github.com/sessiongate/sessiongate/internal/jwa"
 )
 
 // tenKeySet returns a static set of 10 ES256 keys, kids "k0".."k9".
@@ -160,7 +158,7 @@ func BenchmarkCheckKeyRSA(b *testing.B) {
 		b.Run(fmt.Sprintf("bits=%d/checkKey", bits), func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, _, _, reason := checkKey(raw, jwa.Supported, nil, nil); reason != "" {
+				if _, _, _, reason := checkKey(raw, nil, nil); reason != "" {
 					b.Fatal(reason)
 				}
 			}

@@ -148,7 +148,6 @@ func ExampleKey_Fits() {
 func ExampleConfig() {
 	set, err := jwks.New(jwks.Config{
 		Sources:    []jwks.Source{jwks.URLSource("https://login.example.com/.well-known/jwks.json")},
-		Algorithms: []string{"RS256", "ES256"},
 		MaxStale:   6 * time.Hour,
 		Refresh:    jwks.RefreshConfig{Interval: 10 * time.Minute},
 		UnknownKID: jwks.UnknownKIDConfig{Window: time.Minute},

@@ -27,15 +27,15 @@ var errBodyTooLarge = errors.New("response body exceeds the size limit")
 var errCrossOriginRedirect = errors.New("redirect to another origin refused")
 
 func defaultHTTPClient() *http.Client {
-	dialer := &net.Dialer{Timeout: DefaultHeaderTimeout, KeepAlive: 30 * time.Second}
+	dialer := &net.Dialer{Timeout: defaultHeaderTimeout, KeepAlive: 30 * time.Second}
 	return &http.Client{
-		Timeout: DefaultFetchTimeout,
+		Timeout: defaultFetchTimeout,
 		Transport: &http.Transport{
 			Proxy:                  http.ProxyFromEnvironment,
 			DialContext:            dialer.DialContext,
 			TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
-			TLSHandshakeTimeout:    DefaultHeaderTimeout,
-			ResponseHeaderTimeout:  DefaultHeaderTimeout,
+			TLSHandshakeTimeout:    defaultHeaderTimeout,
+			ResponseHeaderTimeout:  defaultHeaderTimeout,
 			ExpectContinueTimeout:  time.Second,
 			IdleConnTimeout:        90 * time.Second,
 			MaxIdleConns:           16,

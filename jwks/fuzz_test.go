@@ -65,7 +65,7 @@ func FuzzParseKeySet(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ps, err := parseKeySet(data, "iss", jwa.Supported, nil)
+		ps, err := parseKeySet(data, "iss", nil)
 		if err != nil {
 			if !errors.Is(err, ErrInvalidKeySet) {
 				t.Fatalf("error %v is not ErrInvalidKeySet", err)

@@ -60,7 +60,7 @@ type moduliVerdicts map[[sha256.Size]byte]string
 // document is not a JSON object with a "keys" array, holds more than
 // maxKeysPerSet entries, or leaves no usable key. A bad key never fails the
 // set: it is dropped and listed in rejected.
-func parseKeySet(body []byte, issuer string, allowed jwa.Set, prev moduliVerdicts) (*parsedSet, error) {
+func parseKeySet(body []byte, issuer string, prev moduliVerdicts) (*parsedSet, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(body, &top); err != nil || top == nil {
 		return nil, fmt.Errorf("%w: not a JSON object", ErrInvalidKeySet)
@@ -80,7 +80,7 @@ func parseKeySet(body []byte, issuer string, allowed jwa.Set, prev moduliVerdict
 	rawOf := make([]json.RawMessage, 0, len(list))
 	idx := make([]int, 0, len(list))
 	for i, raw := range list {
-		k, kid, kty, reason := checkKey(raw, allowed, prev, ps.moduli)
+		k, kid, kty, reason := checkKey(raw, prev, ps.moduli)
 		if reason != "" {
 			ps.rejected = append(ps.rejected, newRejected(i, kid, kty, reason, raw))
 			continue
@@ -131,7 +131,7 @@ func ktyOf(k *Key) string {
 // and kty it could read and the reason it was dropped.
 // prev holds verdicts to reuse (may be nil); seen receives the verdicts of
 // this key's RSA modulus (may be nil).
-func checkKey(raw json.RawMessage, allowed jwa.Set, prev, seen moduliVerdicts) (k *Key, kid, kty, reason string) {
+func checkKey(raw json.RawMessage, prev, seen moduliVerdicts) (k *Key, kid, kty, reason string) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
 		return nil, "", "", "not a JSON object"
@@ -188,14 +188,8 @@ func checkKey(raw json.RawMessage, allowed jwa.Set, prev, seen moduliVerdicts) (
 			return nil, kid, kty, "key_ops does not include \"verify\""
 		}
 	}
-	if _, ok := m["alg"]; ok {
-		a := jwa.Parse(alg)
-		if a == 0 {
-			return nil, kid, kty, fmt.Sprintf("alg %q is not a supported signature algorithm", alg)
-		}
-		if a.Equivalent()&allowed == 0 {
-			return nil, kid, kty, fmt.Sprintf("alg %q is not allowed", alg)
-		}
+	if _, ok := m["alg"]; ok && jwa.Parse(alg) == 0 {
+		return nil, kid, kty, fmt.Sprintf("alg %q is not a supported signature algorithm", alg)
 	}
 	jk, err := jwk.ParseKey(raw)
 	if err != nil {
@@ -227,9 +221,9 @@ func checkKey(raw json.RawMessage, allowed jwa.Set, prev, seen moduliVerdicts) (
 	if alg != "" && !jwa.Parse(alg).Fits(pub) {
 		return nil, kid, kty, fmt.Sprintf("alg %q does not fit the key type or curve", alg)
 	}
-	fits := keyAlgs(pub, alg, allowed)
+	fits := keyAlgs(pub, alg)
 	if fits == 0 {
-		return nil, kid, kty, "no allowed algorithm fits the key"
+		return nil, kid, kty, "no supported algorithm fits the key"
 	}
 	return &Key{ID: kid, Alg: alg, Public: pub, fits: fits, checked: true}, kid, kty, ""
 }

@@ -163,7 +163,7 @@ func TestUnknownKidRefetchesIssuerSources(t *testing.T) {
 					t.Errorf("source %d fetched %d times, want %d", j, got, tt.want[j])
 				}
 			}
-			s.advance(t, DefaultUnknownKIDWindow, 0) // open every rate limit
+			s.advance(t, defaultUnknownKIDWindow, 0) // open every rate limit
 		})
 	}
 	// The rate limit stays per source: a refetch for A leaves B's open.
@@ -181,8 +181,8 @@ func TestUnknownKidRefetchesIssuerSources(t *testing.T) {
 	// B's source failing past MaxStale makes B's unknown kids unavailable,
 	// not A's: A's key cannot come from B.
 	pb.status(500)
-	for s.clock.Now().Sub(s.Stats().Sources[1].LastSuccess) < DefaultMaxStale {
-		s.advance(t, DefaultMaxStale/4, 3)
+	for s.clock.Now().Sub(s.Stats().Sources[1].LastSuccess) < defaultMaxStale {
+		s.advance(t, defaultMaxStale/4, 3)
 	}
 	if _, err := s.Key(context.Background(), issA, "unknown-c", "ES256"); !errors.Is(err, ErrKeyNotFound) {
 		t.Errorf("A after B went stale: %v, want ErrKeyNotFound", err)

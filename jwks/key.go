@@ -32,13 +32,15 @@ type Key struct {
 }
 
 // Fits reports whether the key may verify a JWS whose header names the JWA
-// algorithm alg: alg is allowed (by the Set's [Config.Algorithms]; for a Key
-// not made by a Set, every supported algorithm is), alg fits the key type (RS*
-// and PS* an RSA key of at least 2048 bits; ES256 a P-256, ES384 a P-384 and
-// ES512 a P-521 ECDSA key; EdDSA and Ed25519 an Ed25519 key), and alg equals
-// k.Alg when k.Alg is not "". "EdDSA" and "Ed25519" name the same algorithm
-// for an Ed25519 key (RFC 9864 section 2), so a k.Alg of either fits a token
-// naming either, as far as both are allowed.
+// algorithm alg: alg is a supported signature algorithm (RS256, RS384, RS512,
+// PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, Ed25519; never HS*,
+// "none" or Ed448), alg fits the key type (RS* and PS* an RSA key of at
+// least 2048 bits; ES256 a P-256, ES384 a P-384 and ES512 a P-521 ECDSA key;
+// EdDSA and Ed25519 an Ed25519 key), and alg equals k.Alg when k.Alg is not
+// "". "EdDSA" and "Ed25519" name the same algorithm for an Ed25519 key (RFC
+// 9864 section 2), so a k.Alg of either fits a token naming either. Which
+// algorithms an issuer's tokens may use is the caller's allow-list, not the
+// key's.
 //
 // Fits does not repeat key hygiene (exponent, curve point); that is applied
 // when a Set loads keys.
@@ -50,14 +52,14 @@ func (k *Key) Fits(alg string) bool {
 	if k.checked {
 		return k.fits.Has(a)
 	}
-	return keyAlgs(k.Public, k.Alg, jwa.Supported).Has(a)
+	return keyAlgs(k.Public, k.Alg).Has(a)
 }
 
 // keyAlgs returns the algorithms a key may verify: those its type, curve
-// and size fit, restricted to allowed and, when the JWK named one, to its
-// own alg and the names equivalent to it (EdDSA and Ed25519).
-func keyAlgs(pub crypto.PublicKey, keyAlg string, allowed jwa.Set) jwa.Set {
-	m := jwa.Fitting(pub) & allowed
+// and size fit, restricted, when the JWK named one, to its own alg and the
+// names equivalent to it (EdDSA and Ed25519).
+func keyAlgs(pub crypto.PublicKey, keyAlg string) jwa.Set {
+	m := jwa.Fitting(pub)
 	if keyAlg != "" {
 		m &= jwa.Parse(keyAlg).Equivalent()
 	}

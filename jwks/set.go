@@ -62,13 +62,13 @@ func New(cfg Config) (*Set, error) {
 		if err := checkIssuerTemplate(sc.Issuer); err != nil {
 			return nil, configError("source %d: issuer %q: %v", i, sc.Issuer, err)
 		}
-		switch sc.Kind {
-		case KindURL:
-			if _, err := checkURL(sc.URL, st.insecureAny); err != nil {
+		switch sc.kind {
+		case kindURL:
+			if _, err := checkURL(sc.url, st.insecureAny); err != nil {
 				return nil, configError("source %d: %v", i, err)
 			}
-			src.remote, src.name, src.jwksURL = true, sc.URL, sc.URL
-		case KindOIDC:
+			src.remote, src.name, src.jwksURL = true, sc.url, sc.url
+		case kindOIDC:
 			if sc.Issuer == "" {
 				return nil, configError("source %d: OIDC source without issuer", i)
 			}
@@ -80,9 +80,9 @@ func New(cfg Config) (*Set, error) {
 				return nil, configError("source %d: issuer %q has a query", i, sc.Issuer)
 			}
 			src.remote, src.name = true, sc.Issuer
-		case KindStatic:
+		case kindStatic:
 			src.name = "static#" + strconv.Itoa(i)
-			ps, err := parseKeySet(sc.JSON, sc.Issuer, st.allowed, nil)
+			ps, err := parseKeySet(sc.json, sc.Issuer, nil)
 			if ps != nil {
 				src.logRejected(st.logger, ps.rejected)
 			}
@@ -91,7 +91,7 @@ func New(cfg Config) (*Set, error) {
 			}
 			src.keys, src.dropped, src.hasSet = ps.keys, len(ps.rejected), true
 		default:
-			return nil, configError("source %d: unknown kind %d", i, sc.Kind)
+			return nil, configError("source %d: unknown kind %d", i, sc.kind)
 		}
 		s.sources = append(s.sources, src)
 		if sc.Issuer != "" && !slices.Contains(s.issuers, sc.Issuer) {
@@ -153,7 +153,7 @@ func (s *Set) keySlow(ctx context.Context, issuer, kid, alg string) (*Key, error
 		return nil, ErrClosed
 	}
 	a := jwa.Parse(alg)
-	if !s.cfg.allowed.Has(a) {
+	if a == 0 {
 		return nil, ErrAlgMismatch
 	}
 	if len(kid) > maxKIDLen {
