@@ -18,8 +18,9 @@ type Key struct {
 	ID string
 	// Alg is the JWK "alg" ("" if the JWK had none).
 	Alg string
-	// Issuer is the issuer of the source the key came from ("" when the
-	// source has none configured).
+	// Issuer is the issuer the key's source is bound to ([Source.Issuer];
+	// the template itself for a template issuer), "" when the source has
+	// none: such a key verifies tokens of any issuer.
 	Issuer string
 	// Public is an *rsa.PublicKey, an *ecdsa.PublicKey or an
 	// ed25519.PublicKey; never a private or a symmetric key.
