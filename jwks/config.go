@@ -164,9 +164,6 @@ const (
 // [StaticSource], then set Issuer if wanted; the zero Source is refused by
 // [New].
 type Source struct {
-	kind sourceKind
-	url  string // the JWK set URL (kindURL)
-	json []byte // a JWK set document (kindStatic)
 	// Issuer binds the source's keys to one issuer: they verify only
 	// tokens of that issuer (see [Set.Key]) and carry it as Key.Issuer.
 	// Empty, the keys verify tokens of any issuer. It is compared exactly;
@@ -174,6 +171,10 @@ type Source struct {
 	// issuer, see [OIDCSource]) and no other brace. [OIDCSource] sets it to
 	// the issuer it discovers.
 	Issuer string
+
+	kind sourceKind
+	url  string // the JWK set URL (kindURL)
+	json []byte // a JWK set document (kindStatic)
 }
 
 // URLSource returns a source that fetches the JWK set at jwksURL (https, or
