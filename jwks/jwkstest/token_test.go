@@ -357,3 +357,14 @@ func TestRawTokenAndSign(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestAlgorithmConstants holds the kit's exported algorithm names equal to
+// the library's table, in its order: a name the verifier adds or renames
+// must show here.
+func TestAlgorithmConstants(t *testing.T) {
+	want := []string{jwkstest.RS256, jwkstest.RS384, jwkstest.RS512, jwkstest.PS256, jwkstest.PS384, jwkstest.PS512,
+		jwkstest.ES256, jwkstest.ES384, jwkstest.ES512, jwkstest.EdDSA, jwkstest.Ed25519}
+	if got := jwkstest.Algorithms(); !slices.Equal(got, want) {
+		t.Fatalf("Algorithms() = %v, want the constants %v", got, want)
+	}
+}
