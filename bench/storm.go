@@ -58,8 +58,8 @@ func newStormEnv(ctx context.Context, window time.Duration) (*stormEnv, error) {
 		env.close()
 		return nil, err
 	}
-	a, err := middleware.New(middleware.Config{Keys: set, Issuers: []string{idp.URL()},
-		Audiences: []string{jwkstest.DefaultAudience}})
+	a, err := middleware.New(middleware.Config{
+		Issuers: []middleware.Issuer{{Issuer: idp.URL(), Keys: set, Audiences: []string{jwkstest.DefaultAudience}}}})
 	if err != nil {
 		env.close()
 		return nil, err

@@ -145,7 +145,7 @@ func mediaType(s string) string {
 // (by the payload's issuer) parses once and admits once. It returns
 // ErrAlgNotAllowed or ErrTyp errors as Parse would.
 func (p *Policy) Admits(parsed *Parsed) error {
-	if !p.allowed(parsed.Alg) {
+	if !p.allowed(jwa.Parse(parsed.Alg)) {
 		return &Error{Err: ErrAlgNotAllowed, Param: "alg"}
 	}
 	if p != nil && p.Typ != "" {
