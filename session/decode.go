@@ -244,12 +244,8 @@ func (st *decodeState) foldErr(name []byte, known string) {
 // Names the decoder reads inside objects, for the case-folding check of
 // the members it skips (space-separated).
 const (
-	registeredNames    = "iss sub aud exp nbf iat jti cnf"
-	idNameFields       = "id name"
-	profileFields      = "id user_id organization_id first_name last_name email phone current organization permissions roles plans groups"
-	organizationFields = "id name address phone business_name is_business address2 contact_email timezone envelope_responsible"
-	groupFields        = "id name organization_id parent_id permissions roles profiles"
-	accessKeyFields    = "id type"
+	registeredNames = "iss sub aud exp nbf iat jti cnf"
+	idNameFields    = "id name"
 )
 
 // foldedIn returns the name of the space-separated list that name equals
@@ -435,13 +431,13 @@ func (st *decodeState) registered(name []byte) bool {
 		r.Audience = st.audience()
 	case "exp":
 		st.claim, st.namespaced, bit = "exp", false, ClaimExp
-		r.ExpiresAt, r.expNsec, bit = st.numericDate(bit)
+		r.ExpiresAt, r.expNsec, bit = st.numericDate("", bit)
 	case "nbf":
 		st.claim, st.namespaced, bit = "nbf", false, ClaimNbf
-		r.NotBefore, r.nbfNsec, bit = st.numericDate(bit)
+		r.NotBefore, r.nbfNsec, bit = st.numericDate("", bit)
 	case "iat":
 		st.claim, st.namespaced, bit = "iat", false, ClaimIat
-		r.IssuedAt, r.iatNsec, bit = st.numericDate(bit)
+		r.IssuedAt, r.iatNsec, bit = st.numericDate("", bit)
 	case "cnf":
 		st.claim, st.namespaced, bit = "cnf", false, ClaimCnf
 		st.confirmation()
@@ -471,7 +467,6 @@ func (st *decodeState) custom(c customClaim) {
 	case cRoles:
 		t.Active.Roles = st.roles()
 	case cProfile:
-		t.Active.Profile = Profile{}
 		st.profile(&t.Active.Profile)
 	case cProfileID:
 		t.Active.ProfileID = st.str("")
@@ -484,7 +479,6 @@ func (st *decodeState) custom(c customClaim) {
 	case cRole:
 		t.Signing.Role = st.str("")
 	case cAccessKey:
-		t.Signing.AccessKey = AccessKey{}
 		st.accessKey(&t.Signing.AccessKey)
 	case cSessionType:
 		t.Signing.SessionType = st.sessionType()
@@ -654,12 +648,12 @@ const maxNumericDate = 1 << 53
 // numericDate reads a NumericDate: a JSON number (never a string) within
 // ±2^53 seconds. It returns the seconds rounded down, the nanoseconds past
 // them (rounded down), and bit, or 0 when the claim was null.
-func (st *decodeState) numericDate(bit ClaimSet) (int64, int32, ClaimSet) {
+func (st *decodeState) numericDate(field string, bit ClaimSet) (int64, int32, ClaimSet) {
 	if st.null() {
 		return 0, 0, 0
 	}
 	if st.d.Peek() != strictjson.Number {
-		st.kindErr("", "number")
+		st.kindErr(field, "number")
 		return 0, 0, 0
 	}
 	b, ok := st.d.NumberBytes()
@@ -671,7 +665,7 @@ func (st *decodeState) numericDate(bit ClaimSet) (int64, int32, ClaimSet) {
 	}
 	sec, nsec, ok := exactDate(b)
 	if !ok {
-		st.rangeErr("")
+		st.rangeErr(field)
 		return 0, 0, 0
 	}
 	return sec, nsec, bit
@@ -829,16 +823,11 @@ func (st *decodeState) strings(field, want string) []string {
 	return out
 }
 
+// plans reads an array of strings as plans, in the same slice (a Plan is
+// laid out as a string; see clone.go).
 func (st *decodeState) plans(field string) []Plan {
 	names := st.strings(field, "array of strings")
-	if names == nil {
-		return nil
-	}
-	out := make([]Plan, len(names))
-	for i, n := range names {
-		out[i] = Plan(n)
-	}
-	return out
+	return unsafe.Slice((*Plan)(unsafe.Pointer(unsafe.SliceData(names))), len(names))
 }
 
 // idNames reads permissions or roles: an array whose items are strings or
