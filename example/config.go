@@ -11,12 +11,13 @@ import (
 	"strings"
 
 	"github.com/sessiongate/sessiongate/jwks"
-	"github.com/sessiongate/sessiongate/session"
 )
 
 // Defaults of the flags.
 const (
 	defaultAddr = "127.0.0.1:8080"
+	// defaultClaimsNamespace is the prefix of the Verdocs custom claims.
+	defaultClaimsNamespace = "https://verdocs.com/"
 )
 
 // config is the example's configuration, from flags with environment
@@ -96,7 +97,7 @@ func newFlagSet(cfg *config, getenv func(string) string) (*flag.FlagSet, error) 
 		"accepted token issuer (\"iss\"), compared exactly; required with -jwks-url [ISSUER]")
 	fs.StringVar(&cfg.Audience, "audience", env("AUDIENCE", ""),
 		"accepted token audience (\"aud\"); required with -jwks-url; development mode default: "+devDefaultAudience+" [AUDIENCE]")
-	fs.StringVar(&cfg.ClaimsNamespace, "claims-namespace", env("CLAIMS_NAMESPACE", session.DefaultNamespace),
+	fs.StringVar(&cfg.ClaimsNamespace, "claims-namespace", env("CLAIMS_NAMESPACE", defaultClaimsNamespace),
 		"prefix of custom claim names [CLAIMS_NAMESPACE]")
 	fs.BoolVar(&cfg.InsecureAllowHTTPJWKS, "insecure-allow-http-jwks", insecure,
 		"INSECURE: accept an http:// -jwks-url for a host that is not loopback; anyone on the path can replace the keys [INSECURE_ALLOW_HTTP_JWKS]")

@@ -117,8 +117,7 @@ type TokenRules struct {
 	// says: case-insensitively, "application/" optional), e.g. "at+jwt" for
 	// RFC 9068 access tokens. Default: not checked.
 	Typ string
-	// Namespace is the custom-claim prefix. Default:
-	// session.DefaultNamespace ("https://verdocs.com/").
+	// Namespace is the custom-claim prefix. Default: "https://verdocs.com/".
 	Namespace string
 }
 

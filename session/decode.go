@@ -11,11 +11,11 @@ import (
 	"github.com/sessiongate/sessiongate/internal/strictjson"
 )
 
-// DefaultNamespace is the prefix the identity provider puts before custom
-// claim names.
-const DefaultNamespace = "https://verdocs.com/"
+// verdocsNamespace is the prefix the Verdocs identity provider puts before
+// custom claim names: the default of [Decoder].Namespace.
+const verdocsNamespace = "https://verdocs.com/"
 
-// Decoder decodes token payloads. The zero value uses [DefaultNamespace].
+// Decoder decodes token payloads. The zero value decodes Verdocs tokens.
 //
 // Custom claims (email, email_verified, permissions, roles, profile,
 // profile_id, organization_id, plans, session_type, and the 6.x user claims
@@ -34,7 +34,8 @@ const DefaultNamespace = "https://verdocs.com/"
 // "signing", and "user" may not come with document_id or envelope_id
 // (ErrClaimValue). See the package documentation for how the kind is told.
 type Decoder struct {
-	// Namespace is the claim-name prefix; "" means DefaultNamespace.
+	// Namespace is the prefix of custom claim names. Default:
+	// "https://verdocs.com/".
 	Namespace string
 }
 
@@ -58,7 +59,7 @@ func (dec Decoder) Decode(payload []byte) (*Token, error) {
 func (dec Decoder) DecodeInto(t *Token, payload string) error {
 	ns := dec.Namespace
 	if ns == "" {
-		ns = DefaultNamespace
+		ns = verdocsNamespace
 	}
 	*t = Token{payload: payload}
 	var st decodeState

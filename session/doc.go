@@ -20,7 +20,7 @@
 //     "SUB" or "ſub"), and no member may fold to a claim or field name the
 //     decoder reads without being spelt as it ("Exp"): [ErrMalformed] with
 //     [ErrFoldedName]. So [Token.Claims] sees the claims the decoder saw.
-//   - Custom claims may carry the namespace prefix ([DefaultNamespace],
+//   - Custom claims may carry the namespace prefix ([Decoder].Namespace,
 //     "https://verdocs.com/") or be plain; when both are present the
 //     namespaced one wins. Registered claims (iss, sub, aud, exp, nbf, iat,
 //     jti, cnf) are read only under their plain names.

@@ -55,7 +55,7 @@ func eachField(t *testing.T, typ reflect.Type, fn func(name string, i int, f ref
 // token and (ActiveSession) through UnmarshalJSON; a field added to a model
 // type without a reader fails here (and panics at initialization).
 func TestEveryModelFieldDecodes(t *testing.T) {
-	const ns = DefaultNamespace
+	const ns = verdocsNamespace
 	registered := map[string]bool{"sub": true, "iat": true, "exp": true, "iss": true, "aud": true}
 	nested := []struct {
 		typ  reflect.Type
@@ -159,7 +159,7 @@ func TestModelFind(t *testing.T) {
 // Issue 12 item 6: json.Unmarshal of an ActiveSession reads the model's
 // own shape, not a token's.
 func TestActiveSessionUnmarshalShape(t *testing.T) {
-	const ns = DefaultNamespace
+	const ns = verdocsNamespace
 	tests := []struct {
 		name string
 		in   string
