@@ -15,7 +15,9 @@ import (
 // custom claim names: the default of [Decoder].Namespace.
 const verdocsNamespace = "https://verdocs.com/"
 
-// Decoder decodes token payloads. The zero value decodes Verdocs tokens.
+// Decoder decodes token payloads. The zero value decodes Verdocs tokens;
+// the fields adapt it to one issuer (identity provider), and a Decoder is
+// meant to be configured once per issuer and not changed while in use.
 //
 // Custom claims (email, email_verified, permissions, roles, profile,
 // profile_id, organization_id, plans, session_type, and the 6.x user claims
@@ -24,8 +26,8 @@ const verdocsNamespace = "https://verdocs.com/"
 // with the namespace prefix; when both are present the namespaced one wins,
 // whole (an object claim is never merged with the plain one) and whatever
 // the member order. Registered claims (iss, sub, aud, exp, nbf, iat, jti,
-// cnf) are only read under their plain names: a namespaced "exp" is just
-// another custom claim and never changes validity.
+// cnf) and the scope claims are only read under their plain names: a
+// namespaced "exp" is just another custom claim and never changes validity.
 //
 // The claims that mark the kind of token, document_id, envelope_id and
 // session_type, must be non-empty strings when present, in either
@@ -33,10 +35,74 @@ const verdocsNamespace = "https://verdocs.com/"
 // so is "" (wrapping ErrClaimValue). session_type must be "user" or
 // "signing", and "user" may not come with document_id or envelope_id
 // (ErrClaimValue). See the package documentation for how the kind is told.
+//
+// Scopes. The OAuth scopes are read into [Token].Scopes, whatever the fields, from
+// scope (RFC 9068, RFC 8693: a space-delimited string) and scp (Entra: a
+// space-delimited string; Ory Hydra, Okta: an array of strings). Empty
+// items (two spaces in a row, "" in an array) are skipped; an array item
+// holding a space is refused (ErrClaimValue), as is any other type
+// (ErrClaimType; null counts as absent). When both claims are present they
+// must hold the same set of scopes (ErrClaimValue otherwise), and Scopes
+// lists those of scope, in its order. Scopes are substrings of the payload.
+//
+// Claim mapping. Roles, Permissions and Plans name where the roles, permissions and plans
+// of an [ActiveSession] come from, for identity providers that do not send
+// the Verdocs claims: a claim name, or a dotted path into nested objects.
+// Set, a mapping replaces the Verdocs claims for its field (they are not
+// read for it, in either spelling) and is read as follows, failing closed:
+//
+//   - Resolution: at each object level, from the top, a member matches when
+//     its name equals the whole remaining path, or when the path starts
+//     with its name followed by "." (then the rest is looked up inside
+//     that member, which must be an object). So "https://verdocs.com/roles"
+//     finds the member of that name, and "realm_access.roles" the member
+//     roles inside realm_access. A path that matches twice in one token (a
+//     member "a.b", and a member "a" holding "b") is refused
+//     (ErrClaimValue), whatever the member order.
+//   - Values: an array of strings, an array of {id, name} objects (not for
+//     Plans, which are strings only), or a space-delimited string ("a b c",
+//     empty items skipped). An empty array or string gives none (nil).
+//   - A path the token does not have, or whose value (or a member along
+//     it) is null, is refused with ErrClaimMissing; a value of another
+//     type, or a member along the path that is neither an object nor null,
+//     with ErrClaimType. The *[ClaimError] names the path as its Claim.
+//     Members along the path are compared exactly, and a member name equal
+//     to a step of the path under case folding is refused as it is for
+//     the Verdocs claims (ErrFoldedName).
+//
+// Typical mappings: Keycloak Roles "realm_access.roles"; Auth0 Permissions
+// "permissions"; Entra Roles "roles" and Permissions "scp"; Cognito Roles
+// "cognito:groups" (which Cognito leaves out for a user in no group: such a
+// token is refused).
 type Decoder struct {
 	// Namespace is the prefix of custom claim names. Default:
 	// "https://verdocs.com/".
 	Namespace string
+	// NamespacedOnly reads the custom claims only under the namespace: a
+	// plain one (roles, email, profile …) is ignored, though still
+	// validated as JSON, so a plain claim that users can influence at some
+	// identity providers can never grant anything. The kind markers
+	// (session_type, document_id, envelope_id) are read in both spellings
+	// even then, failing closed: they can only make a token a signing
+	// session or refuse it. Registered claims, scopes, mappings and
+	// captures are not affected. Default: false (both spellings).
+	NamespacedOnly bool
+	// Roles is where roles come from (see Claim mapping). Default: the
+	// Verdocs roles claim.
+	Roles string
+	// Permissions is where permissions come from (see Claim mapping).
+	// Default: the Verdocs permissions claim.
+	Permissions string
+	// Plans is where plans come from (see Claim mapping); strings only.
+	// Default: the Verdocs plans claim.
+	Plans string
+	// Capture lists top-level claims, by exact name, whose raw JSON values
+	// the decode keeps for [Token.Claim] (for rules over claims the session
+	// does not model: azp, client_id, acr, tid …). Keeping them costs no
+	// copy (they are substrings of the payload), and nothing when Capture
+	// is empty; each top-level member is compared with every name, so keep
+	// the list to a handful (up to about 8). Default: none.
+	Capture []string
 }
 
 // Decode decodes a verified token's payload (the claims JSON) in one pass.
@@ -69,6 +135,19 @@ func (dec Decoder) DecodeInto(t *Token, payload string) error {
 	st.src = t.payload
 	st.ns = ns
 	st.t = t
+	if dec.NamespacedOnly {
+		st.skipPlain = cAll &^ cMarkers
+	}
+	if dec.Roles != "" || dec.Permissions != "" || dec.Plans != "" || len(dec.Capture) > 0 {
+		st.watch = true
+		st.paths = [...]string{mapRoles: dec.Roles, mapPermissions: dec.Permissions, mapPlans: dec.Plans}
+		for i, c := range [...]customClaim{mapRoles: cRoles, mapPermissions: cPermissions, mapPlans: cPlans} {
+			if st.paths[i] != "" {
+				st.skip |= c
+			}
+		}
+		st.capture = dec.Capture
+	}
 	return st.run()
 }
 
@@ -94,6 +173,9 @@ const (
 	cSessionID
 	cGlobalAdmin
 	cLast = cGlobalAdmin
+	cAll  = cLast<<1 - 1
+	// cMarkers are the claims that mark the kind of token.
+	cMarkers = cDocumentID | cEnvelopeID | cSessionType
 )
 
 type decodeState struct {
@@ -108,6 +190,19 @@ type decodeState struct {
 	path       [8]string // containers inside the claim, for errors
 	depth      int
 	err        error
+
+	skip      customClaim // custom claims not read, in either spelling (mapped)
+	skipPlain customClaim // custom claims not read under their plain names
+	scopes    scopeClaims
+
+	// Set when paths or captures are: the top-level members they name are
+	// recorded (see watched).
+	watch   bool
+	paths   [3]string // mapRoles, mapPermissions, mapPlans: the mapping, or ""
+	capture []string
+	cands   [4]candidate
+	ncands  int
+	more    []candidate // candidates beyond cands (rare)
 }
 
 // idName is the shared shape of Permission and Role.
@@ -122,7 +217,6 @@ const stackItems = 32
 
 func (st *decodeState) run() error {
 	d := &st.d
-	t := st.t
 	if !d.BeginObject() {
 		st.claim = ""
 		return st.fail()
@@ -132,43 +226,62 @@ func (st *decodeState) run() error {
 		if name == nil {
 			break
 		}
-		if st.registered(name) {
-			continue
+		if st.watch {
+			st.watched(name)
+		} else {
+			st.member(name)
 		}
-		full := name
-		namespaced := false
-		if len(name) > len(st.ns) && string(name[:len(st.ns)]) == st.ns {
-			name = name[len(st.ns):]
-			namespaced = true
-		}
-		c := claimOf(name)
-		if c == 0 {
-			if strictjson.Foldable(full) {
-				st.claim, st.depth = "", 0
-				st.foldedClaim(full)
-			}
-			d.Skip()
-			continue
-		}
-		st.claim, st.namespaced, st.depth = claimName(c), namespaced, 0
-		if !namespaced && st.nsSet&c != 0 {
-			// The namespaced form was already read and wins; still check
-			// this one's type so the verdict does not depend on order.
-			var scratch Token
-			st.t = &scratch
-			st.custom(c)
-			st.t = t
-			continue
-		}
-		if namespaced {
-			st.nsSet |= c
-		}
-		st.custom(c)
 	}
 	if err := d.End(); err != nil || st.err != nil {
 		return st.fail()
 	}
 	return st.finish()
+}
+
+// member reads one top-level member, whose name has been read.
+func (st *decodeState) member(name []byte) {
+	d := &st.d
+	if st.registered(name) {
+		return
+	}
+	full := name
+	namespaced := false
+	if len(name) > len(st.ns) && string(name[:len(st.ns)]) == st.ns {
+		name = name[len(st.ns):]
+		namespaced = true
+	}
+	c := claimOf(name)
+	skip := st.skip
+	if !namespaced {
+		skip |= st.skipPlain
+	}
+	if c&skip != 0 {
+		d.Skip() // not read: mapped, or plain and NamespacedOnly
+		return
+	}
+	if c == 0 {
+		if strictjson.Foldable(full) {
+			st.claim, st.depth = "", 0
+			st.foldedClaim(full)
+		}
+		d.Skip()
+		return
+	}
+	st.claim, st.namespaced, st.depth = claimName(c), namespaced, 0
+	if !namespaced && st.nsSet&c != 0 {
+		// The namespaced form was already read and wins; still check
+		// this one's type so the verdict does not depend on order.
+		t := st.t
+		var scratch Token
+		st.t = &scratch
+		st.custom(c)
+		st.t = t
+		return
+	}
+	if namespaced {
+		st.nsSet |= c
+	}
+	st.custom(c)
 }
 
 // fail returns the first error as one of the package's error values.
@@ -245,7 +358,7 @@ func (st *decodeState) foldErr(name []byte, known string) {
 // Names the decoder reads inside objects, for the case-folding check of
 // the members it skips (space-separated).
 const (
-	registeredNames = "iss sub aud exp nbf iat jti cnf"
+	registeredNames = "iss sub aud exp nbf iat jti cnf scope scp"
 	idNameFields    = "id name"
 )
 
@@ -287,11 +400,17 @@ func foldPrefix(b []byte, prefix string) ([]byte, bool) {
 
 // foldedClaim checks a Foldable top-level member name that the decoder does
 // not read against the names it does: registered, custom and namespaced
-// custom claims.
+// custom claims, captured claims and the steps of mapped paths.
 func (st *decodeState) foldedClaim(name []byte) {
 	if known := foldedIn(name, registeredNames); known != "" {
 		st.foldErr(name, known)
 		return
+	}
+	if st.watch {
+		if known := st.foldedWatched(name); known != "" {
+			st.foldErr(name, known)
+			return
+		}
 	}
 	rest, nsOK := foldPrefix(name, st.ns)
 	for c := customClaim(1); c <= cLast; c <<= 1 {
@@ -442,6 +561,14 @@ func (st *decodeState) registered(name []byte) bool {
 	case "cnf":
 		st.claim, st.namespaced, bit = "cnf", false, ClaimCnf
 		st.confirmation()
+	case "scope":
+		st.claim, st.namespaced = "scope", false
+		st.scopeClaim()
+		return true
+	case "scp":
+		st.claim, st.namespaced = "scp", false
+		st.scpClaim()
+		return true
 	default:
 		return false
 	}
@@ -506,6 +633,12 @@ const (
 // kinds share. The claims are all read, so nothing here depends on their
 // order.
 func (st *decodeState) finish() error {
+	if st.watch && !st.mapped() {
+		return st.fail()
+	}
+	if st.scopes.present != 0 && !st.finishScopes() {
+		return st.fail()
+	}
 	t := st.t
 	s := &t.Signing
 	marker := ""
@@ -549,23 +682,29 @@ func (st *decodeState) finish() error {
 // null consumes a null (which counts as an absent claim or field).
 func (st *decodeState) null() bool {
 	if st.d.Peek() == strictjson.Null {
-		st.d.Null()
-		st.lastNull = true
+		st.nullValue()
 		return true
 	}
 	return false
 }
 
+// nullValue consumes the null the reader is at.
+func (st *decodeState) nullValue() {
+	st.d.Null()
+	st.lastNull = true
+}
+
 func (st *decodeState) str(field string) string {
-	if st.null() {
+	switch st.d.Peek() {
+	case strictjson.String:
+		s, _ := st.d.StringIn(st.src)
+		return s
+	case strictjson.Null:
+		st.nullValue()
 		return ""
 	}
-	if st.d.Peek() != strictjson.String {
-		st.kindErr(field, "string")
-		return ""
-	}
-	s, _ := st.d.StringIn(st.src)
-	return s
+	st.kindErr(field, "string")
+	return ""
 }
 
 // marker reads a claim that marks the kind of token (document_id,
@@ -610,15 +749,16 @@ func (st *decodeState) confirmation() {
 
 // nullableStr reads a string or null (kept as nil).
 func (st *decodeState) nullableStr(field string) *string {
-	if st.null() {
+	switch st.d.Peek() {
+	case strictjson.String:
+		s, _ := st.d.StringIn(st.src)
+		return &s
+	case strictjson.Null:
+		st.nullValue()
 		return nil
 	}
-	if st.d.Peek() != strictjson.String {
-		st.kindErr(field, "string or null")
-		return nil
-	}
-	s, _ := st.d.StringIn(st.src)
-	return &s
+	st.kindErr(field, "string or null")
+	return nil
 }
 
 // kindErr reports a wrong type, or a syntax error when the next bytes are
@@ -631,15 +771,16 @@ func (st *decodeState) kindErr(field, want string) {
 }
 
 func (st *decodeState) boolean(field string) bool {
-	if st.null() {
+	switch st.d.Peek() {
+	case strictjson.Bool:
+		v, _ := st.d.Bool()
+		return v
+	case strictjson.Null:
+		st.nullValue()
 		return false
 	}
-	if st.d.Peek() != strictjson.Bool {
-		st.kindErr(field, "boolean")
-		return false
-	}
-	v, _ := st.d.Bool()
-	return v
+	st.kindErr(field, "boolean")
+	return false
 }
 
 // maxNumericDate bounds NumericDates to what a float64 (and a JS number)
@@ -650,10 +791,12 @@ const maxNumericDate = 1 << 53
 // ±2^53 seconds. It returns the seconds rounded down, the nanoseconds past
 // them (rounded down), and bit, or 0 when the claim was null.
 func (st *decodeState) numericDate(field string, bit ClaimSet) (int64, int32, ClaimSet) {
-	if st.null() {
+	switch st.d.Peek() {
+	case strictjson.Number:
+	case strictjson.Null:
+		st.nullValue()
 		return 0, 0, 0
-	}
-	if st.d.Peek() != strictjson.Number {
+	default:
 		st.kindErr(field, "number")
 		return 0, 0, 0
 	}
@@ -798,10 +941,12 @@ func (st *decodeState) audience() Audience {
 // gives nil).
 func (st *decodeState) strings(field, want string) []string {
 	d := &st.d
-	if st.null() {
+	switch d.Peek() {
+	case strictjson.Array:
+	case strictjson.Null:
+		st.nullValue()
 		return nil
-	}
-	if d.Peek() != strictjson.Array {
+	default:
 		st.kindErr(field, want)
 		return nil
 	}
@@ -824,10 +969,14 @@ func (st *decodeState) strings(field, want string) []string {
 	return out
 }
 
-// plans reads an array of strings as plans, in the same slice (a Plan is
-// laid out as a string; see clone.go).
+// plans reads an array of strings as plans.
 func (st *decodeState) plans(field string) []Plan {
-	names := st.strings(field, "array of strings")
+	return asPlans(st.strings(field, "array of strings"))
+}
+
+// asPlans returns names as plans, in the same memory (a Plan is laid out as
+// a string; see clone.go).
+func asPlans(names []string) []Plan {
 	return unsafe.Slice((*Plan)(unsafe.Pointer(unsafe.SliceData(names))), len(names))
 }
 
@@ -835,11 +984,13 @@ func (st *decodeState) plans(field string) []Plan {
 // {id, name} objects.
 func (st *decodeState) idNames(buf *[stackItems]idName) []idName {
 	d := &st.d
-	if st.null() {
-		return nil
-	}
 	const want = "array of strings or {id, name} objects"
-	if d.Peek() != strictjson.Array {
+	switch d.Peek() {
+	case strictjson.Array:
+	case strictjson.Null:
+		st.nullValue()
+		return nil
+	default:
 		st.kindErr("", want)
 		return nil
 	}

@@ -646,6 +646,8 @@ func TestDecodeFoldedNames(t *testing.T) {
 		{"lone Exp folds to exp", `{"Exp":1900000000}`},
 		{"lone long s folds to sub", `{"ſub":"admin"}`},
 		{"lone Cnf folds to cnf", `{"Cnf":{}}`},
+		{"lone Scope folds to scope", `{"Scope":"admin"}`},
+		{"lone SCP folds to scp", `{"SCP":["admin"]}`},
 		{"lone Email folds to a custom claim", `{"Email":"x@y"}`},
 		{"folded namespaced claim", `{"` + ns + `Profile":{"id":"p"}}`},
 		{"folded namespace", `{"HTTPS://VERDOCS.COM/profile_id":"p"}`},
@@ -677,7 +679,7 @@ func TestDecodeFoldedNames(t *testing.T) {
 		payload string
 	}{
 		{"distinct names", `{"sub":"alice","subject":"admin","sub_id":"x"}`},
-		{"upper case that folds to nothing read", `{"sub":"alice","Scope":"x","SubjectName":"y"}`},
+		{"upper case that folds to nothing read", `{"sub":"alice","Nickname":"x","SubjectName":"y"}`},
 		{"namespaced registered name folded", `{"exp":1,"` + ns + `Exp":2}`},
 		{"same folded name in sibling objects", `{"metadata":[{"x":1},{"X":2}]}`},
 		{"same folded name at two levels", `{"metadata":{"tier":{"TIER":1}}}`},

@@ -41,6 +41,17 @@
 //     (profile, access_key) replaces the plain one, never merges with it,
 //     and the result does not depend on the order of the members.
 //
+// # One issuer's tokens
+//
+// The fields of a [Decoder] adapt it to one identity provider: where roles,
+// permissions and plans come from when it does not send the Verdocs claims
+// (Keycloak realm_access.roles, Auth0 permissions, Entra roles and scp,
+// Cognito cognito:groups), whether custom claims count only under the
+// namespace ([Decoder].NamespacedOnly), and which other claims to keep raw
+// for rules ([Decoder].Capture, read with [Token.Claim]). Every decoder
+// reads the OAuth scopes (scope, scp) into [Token].Scopes. The rules are
+// on [Decoder].
+//
 // # Both generations of tokens
 //
 // Tokens in the field come from two generations of the Verdocs SDK. 1.0.x

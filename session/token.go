@@ -34,19 +34,25 @@ var (
 	// document_id, envelope_id or session_type, or session_type "user" in
 	// a token that carries document_id or envelope_id.
 	ErrClaimValue = errors.New("session: claim value refused")
+	// ErrClaimMissing reports a claim the [Decoder] was told to read (a
+	// mapped path, see Claim mapping there) that the token does not have,
+	// or has as null.
+	ErrClaimMissing = errors.New("session: claim missing")
 )
 
 // ClaimError names the claim that failed to decode. It wraps ErrClaimType,
-// ErrClaimRange or ErrClaimValue.
+// ErrClaimRange, ErrClaimValue or ErrClaimMissing.
 type ClaimError struct {
-	// Claim is the claim's name as the token spelt it.
+	// Claim is the claim's name as the token spelt it; for a mapped claim,
+	// the path the Decoder was given ("realm_access.roles").
 	Claim string
 	// Field is the path inside the claim ("organization.name"), or "".
 	Field string
 	// Want is the JSON type expected ("string", "number" …), or for
 	// ErrClaimValue the value expected (`"user" or "signing"`).
 	Want string
-	// Err is ErrClaimType, ErrClaimRange or ErrClaimValue.
+	// Err is ErrClaimType, ErrClaimRange, ErrClaimValue or
+	// ErrClaimMissing.
 	Err error
 }
 
@@ -59,16 +65,20 @@ func (e *ClaimError) Error() string {
 		b.WriteString(" field ")
 		b.WriteString(e.Field)
 	}
-	if errors.Is(e.Err, ErrClaimRange) {
+	switch {
+	case errors.Is(e.Err, ErrClaimRange):
 		b.WriteString(": out of range")
-	} else {
+	case errors.Is(e.Err, ErrClaimMissing):
+		b.WriteString(": missing")
+	default:
 		b.WriteString(": want ")
 		b.WriteString(e.Want)
 	}
 	return b.String()
 }
 
-// Unwrap returns ErrClaimType, ErrClaimRange or ErrClaimValue.
+// Unwrap returns ErrClaimType, ErrClaimRange, ErrClaimValue or
+// ErrClaimMissing.
 func (e *ClaimError) Unwrap() error { return e.Err }
 
 // Kind tells which session a token payload holds.
@@ -200,11 +210,15 @@ type Token struct {
 	// Registered are the registered claims (iss, sub, aud, exp, nbf, iat,
 	// jti, and the presence of cnf).
 	Registered Registered
+	// Scopes are the OAuth scopes of the scope and scp claims, nil when
+	// the token has none (see Scopes at [Decoder]).
+	Scopes []string
 	// Raw is the compact token the claims came from, when the decoder's
 	// caller set it (the middleware does); Decode leaves it empty.
 	Raw string
 
-	payload string
+	payload  string
+	captured []string // name, raw value, … of the claims in Decoder.Capture
 }
 
 // Claims decodes the raw claims JSON into v with encoding/json: the escape
@@ -222,6 +236,21 @@ type Token struct {
 // one the decoder read, or one the decoder does not read at all.
 func (t *Token) Claims(v any) error {
 	return json.Unmarshal([]byte(t.payload), v)
+}
+
+// Claim returns the raw JSON value of a top-level claim that the
+// [Decoder] captured (see its Capture field), as the token spelt it: a
+// string keeps its quotes and escapes (`"web-client"`). A claim given as
+// null is present, with the value null. It reports false for a claim that
+// the token does not have or that was not captured. The value is a copy:
+// changing it changes nothing in t.
+func (t *Token) Claim(name string) (json.RawMessage, bool) {
+	for i := 0; i+1 < len(t.captured); i += 2 {
+		if t.captured[i] == name {
+			return json.RawMessage(t.captured[i+1]), true
+		}
+	}
+	return nil, false
 }
 
 // Payload returns the claims JSON as it was decoded.
