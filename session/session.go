@@ -278,12 +278,6 @@ func (s *ActiveSession) ExpiredAt(now time.Time) bool {
 	return s == nil || expired(s.ExpiresAt, now)
 }
 
-// ExpiresAtTime returns ExpiresAt as a time.Time (the zero Time when unset).
-func (s *SigningSession) ExpiresAtTime() time.Time { return unixTime(s.ExpiresAt) }
-
-// IssuedAtTime returns IssuedAt as a time.Time (the zero Time when unset).
-func (s *SigningSession) IssuedAtTime() time.Time { return unixTime(s.IssuedAt) }
-
 // ExpiredAt reports whether the signing session has expired at now (no exp
 // counts as expired; a nil session is expired).
 func (s *SigningSession) ExpiredAt(now time.Time) bool {

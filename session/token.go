@@ -32,7 +32,9 @@ var (
 	// ErrClaimValue reports a claim of the right JSON type whose value is
 	// refused: a session_type other than "user" or "signing", an empty
 	// document_id, envelope_id or session_type, or session_type "user" in
-	// a token that carries document_id or envelope_id.
+	// a token that carries document_id or envelope_id; scope and scp that
+	// disagree, or an scp item holding a space; a mapped path that matches
+	// two members (see [Decoder]).
 	ErrClaimValue = errors.New("session: claim value refused")
 	// ErrClaimMissing reports a claim the [Decoder] was told to read (a
 	// mapped path, see Claim mapping there) that the token does not have,
@@ -49,7 +51,8 @@ type ClaimError struct {
 	// Field is the path inside the claim ("organization.name"), or "".
 	Field string
 	// Want is the JSON type expected ("string", "number" …), or for
-	// ErrClaimValue the value expected (`"user" or "signing"`).
+	// ErrClaimValue the value expected (`"user" or "signing"`); "" for
+	// ErrClaimMissing.
 	Want string
 	// Err is ErrClaimType, ErrClaimRange, ErrClaimValue or
 	// ErrClaimMissing.
