@@ -75,7 +75,7 @@ func newApp(cfg config, baseURL string, logger *slog.Logger) (*app, error) {
 		Keys:      keys,
 		Issuers:   issuers,
 		Audiences: []string{cfg.Audience},
-		Token:     middleware.TokenRules{Namespace: cfg.ClaimsNamespace},
+		Token:     middleware.TokenRules{Namespace: cfg.ClaimsNamespace, Typ: cfg.Typ},
 		Logger:    logger,
 		Hooks: middleware.Hooks{
 			// Every refusal, the guards' 403s included, is answered here:

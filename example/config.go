@@ -37,6 +37,9 @@ type config struct {
 	Audience string
 	// ClaimsNamespace is the prefix of custom claim names.
 	ClaimsNamespace string
+	// Typ, when set, is the required "typ" header of tokens, e.g. "at+jwt"
+	// for RFC 9068 access tokens (middleware.TokenRules.Typ).
+	Typ string
 	// InsecureAllowHTTPJWKS permits an http:// JWKS URL for a host that is
 	// not loopback.
 	InsecureAllowHTTPJWKS bool
@@ -65,7 +68,7 @@ func usagef(format string, args ...any) error {
 }
 
 // envNames are the environment variables read as flag defaults.
-var envNames = []string{"ADDR", "JWKS_URL", "ISSUER", "AUDIENCE", "CLAIMS_NAMESPACE", "INSECURE_ALLOW_HTTP_JWKS"}
+var envNames = []string{"ADDR", "JWKS_URL", "ISSUER", "AUDIENCE", "CLAIMS_NAMESPACE", "TYP", "INSECURE_ALLOW_HTTP_JWKS"}
 
 // newFlagSet returns the flag set that fills cfg. Each flag's default is its
 // environment variable when that is set and not empty, else the built-in
@@ -99,6 +102,8 @@ func newFlagSet(cfg *config, getenv func(string) string) (*flag.FlagSet, error) 
 		"accepted token audience (\"aud\"); required with -jwks-url; development mode default: "+devDefaultAudience+" [AUDIENCE]")
 	fs.StringVar(&cfg.ClaimsNamespace, "claims-namespace", env("CLAIMS_NAMESPACE", defaultClaimsNamespace),
 		"prefix of custom claim names [CLAIMS_NAMESPACE]")
+	fs.StringVar(&cfg.Typ, "typ", env("TYP", ""),
+		"required token \"typ\" header, e.g. at+jwt (RFC 9068 access tokens); compared case-insensitively, \"application/\" optional; empty: not checked [TYP]")
 	fs.BoolVar(&cfg.InsecureAllowHTTPJWKS, "insecure-allow-http-jwks", insecure,
 		"INSECURE: accept an http:// -jwks-url for a host that is not loopback; anyone on the path can replace the keys [INSECURE_ALLOW_HTTP_JWKS]")
 	return fs, nil

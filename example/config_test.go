@@ -3,11 +3,14 @@ package main
 import (
 	"errors"
 	"flag"
+	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sessiongate/sessiongate/jwks/jwkstest"
 )
 
 func envFunc(m map[string]string) func(string) string {
@@ -46,6 +49,23 @@ func TestParseConfig(t *testing.T) {
 			name: "environment",
 			env:  map[string]string{"ADDR": "[::1]:9000", "AUDIENCE": "aud-env", "CLAIMS_NAMESPACE": "urn:ns:"},
 			want: config{Addr: "[::1]:9000", Audience: "aud-env", ClaimsNamespace: "urn:ns:"},
+		},
+		{
+			name: "typ flag",
+			args: []string{"-typ", "at+jwt"},
+			want: config{Addr: defaultAddr, Audience: devDefaultAudience, ClaimsNamespace: defaultClaimsNamespace, Typ: "at+jwt"},
+		},
+		{
+			name: "typ environment, flag beats it",
+			args: []string{"-typ", "at+jwt"},
+			env:  map[string]string{"TYP": "JWT"},
+			want: config{Addr: defaultAddr, Audience: devDefaultAudience, ClaimsNamespace: defaultClaimsNamespace, Typ: "at+jwt"},
+		},
+		{
+			name: "typ environment",
+			args: prodArgs,
+			env:  map[string]string{"TYP": "application/at+jwt"},
+			want: prod(config{Typ: "application/at+jwt"}),
 		},
 		{
 			name: "flag beats environment",
@@ -167,7 +187,7 @@ func TestParseConfigHelp(t *testing.T) {
 	var b strings.Builder
 	printUsage(&b, envFunc(map[string]string{"ADDR": "127.0.0.1:9999"}))
 	out := b.String()
-	for _, name := range []string{"-addr", "-jwks-url", "-issuer", "-audience", "-claims-namespace", "-insecure-allow-http-jwks"} {
+	for _, name := range []string{"-addr", "-jwks-url", "-issuer", "-audience", "-claims-namespace", "-typ", "-insecure-allow-http-jwks"} {
 		assert.Contains(t, out, name)
 	}
 	for _, env := range envNames {
@@ -175,4 +195,28 @@ func TestParseConfigHelp(t *testing.T) {
 	}
 	assert.Contains(t, out, `(default "127.0.0.1:9999")`, "the environment is the default")
 	assert.False(t, errors.Is(err, errUsage))
+}
+
+// The -typ flag is what the middleware requires: with -typ at+jwt a token
+// typed JWT (or with no typ) is refused, one typed at+jwt (any case, with or
+// without "application/") passes, and the development token carries it.
+func TestTypFlag(t *testing.T) {
+	ts := startDev(t, devConfig(t, "-typ", "at+jwt"))
+	s := devSession(ts.issuer.Now())
+
+	for _, typ := range []string{"at+jwt", "AT+JWT", "application/at+jwt"} {
+		got := ts.do(t, "GET", "/me", bearer(ts.token(s, jwkstest.WithTyp(typ))))
+		assert.Equal(t, http.StatusOK, got.status, "typ %q: %s", typ, got.body)
+	}
+	for name, opt := range map[string]jwkstest.Option{"JWT": jwkstest.WithTyp("JWT"), "none": jwkstest.WithoutHeader("typ")} {
+		got := ts.do(t, "GET", "/me", bearer(ts.token(s, opt)))
+		assert.Equal(t, http.StatusUnauthorized, got.status, "typ %s: %s", name, got.body)
+	}
+	got := ts.do(t, "GET", "/me", bearer(devToken(ts.issuer, s, ts.audience, defaultClaimsNamespace, "at+jwt")))
+	assert.Equal(t, http.StatusOK, got.status, got.body)
+
+	// Without the flag typ is not checked.
+	ts = startDev(t, devConfig(t))
+	got = ts.do(t, "GET", "/me", bearer(ts.token(s, jwkstest.WithTyp("JWT"))))
+	assert.Equal(t, http.StatusOK, got.status, got.body)
 }

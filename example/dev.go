@@ -79,9 +79,14 @@ func devSession(now time.Time) session.ActiveSession {
 func ptr[T any](v T) *T { return &v }
 
 // devToken mints the token for s with the development issuer, for audience
-// and with the claims under namespace, as the identity provider sends them.
-func devToken(iss *jwkstest.Issuer, s session.ActiveSession, audience, namespace string) string {
-	return iss.Token(s, jwkstest.WithAudience(audience), jwkstest.WithNamespace(namespace), jwkstest.WithIDNameObjects())
+// and with the claims under namespace, as the identity provider sends them;
+// typ, when not empty, is its "typ" header (the -typ the server requires).
+func devToken(iss *jwkstest.Issuer, s session.ActiveSession, audience, namespace, typ string) string {
+	opts := []jwkstest.Option{jwkstest.WithAudience(audience), jwkstest.WithNamespace(namespace), jwkstest.WithIDNameObjects()}
+	if typ != "" {
+		opts = append(opts, jwkstest.WithTyp(typ))
+	}
+	return iss.Token(s, opts...)
 }
 
 // devBaseURL returns the URL a development server bound to addr is reached

@@ -16,6 +16,7 @@
 //	-issuer [ISSUER]                      accepted "iss", required with -jwks-url
 //	-audience [AUDIENCE]                  accepted "aud", required with -jwks-url
 //	-claims-namespace [CLAIMS_NAMESPACE]  custom claim prefix, default https://verdocs.com/
+//	-typ [TYP]                            required "typ" header (e.g. at+jwt), default not checked
 //	-insecure-allow-http-jwks [INSECURE_ALLOW_HTTP_JWKS]
 //	                                      accept http:// for a JWKS host that is not loopback
 //
@@ -135,7 +136,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	a.start(ctx, logger)
 	if cfg.dev() && ctx.Err() == nil {
 		s := devSession(a.issuer.Now())
-		printDevBanner(stdout, baseURL, devToken(a.issuer, s, cfg.Audience, cfg.ClaimsNamespace), s)
+		printDevBanner(stdout, baseURL, devToken(a.issuer, s, cfg.Audience, cfg.ClaimsNamespace, cfg.Typ), s)
 	}
 
 	select {

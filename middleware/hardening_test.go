@@ -196,6 +196,7 @@ func TestSessionChangesStayInTheirRequest(t *testing.T) {
 	f := newFixture(t, nil)
 	s := fullSession()
 	s.Roles = []session.Role{{ID: session.RoleMember, Name: session.RoleMember}}
+	s.Profile.Organization.Phone = new(string)
 	tok := f.idp.Token(s)
 	stepUp := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -209,8 +210,6 @@ func TestSessionChangesStayInTheirRequest(t *testing.T) {
 			next.ServeHTTP(w, r)
 		})
 	}
-	s.Profile.Organization.Phone = new(string)
-	tok = f.idp.Token(s)
 	owner := f.auth.Handler(f.auth.RequireRole(session.RoleOwner)(reportHandler))
 	res := f.do(t, f.auth.Handler(stepUp(f.auth.RequireRole(session.RoleOwner)(reportHandler))), bearer(tok))
 	require.Equal(t, 200, res.status, "the step-up applies to its own request")
