@@ -324,7 +324,7 @@ func TestDevBanner(t *testing.T) {
 	ts := startDev(t, devConfig(t))
 	s := devSession(ts.issuer.Now())
 	var b strings.Builder
-	printDevBanner(&b, ts.URL, devToken(ts.issuer, s, ts.audience, session.DefaultNamespace, ""), s)
+	printDevBanner(&b, ts.URL, devToken(ts.issuer, s, ts.audience, defaultClaimsNamespace, ""), s)
 	t.Log("\n" + b.String())
 
 	token, curls := parseBanner(t, b.String())

@@ -11,12 +11,13 @@ import (
 	"strings"
 
 	"github.com/sessiongate/sessiongate/jwks"
-	"github.com/sessiongate/sessiongate/session"
 )
 
 // Defaults of the flags.
 const (
 	defaultAddr = "127.0.0.1:8080"
+	// defaultClaimsNamespace is the prefix of the Verdocs custom claims.
+	defaultClaimsNamespace = "https://verdocs.com/"
 )
 
 // config is the example's configuration, from flags with environment
@@ -99,7 +100,7 @@ func newFlagSet(cfg *config, getenv func(string) string) (*flag.FlagSet, error) 
 		"accepted token issuer (\"iss\"), compared exactly; required with -jwks-url [ISSUER]")
 	fs.StringVar(&cfg.Audience, "audience", env("AUDIENCE", ""),
 		"accepted token audience (\"aud\"); required with -jwks-url; development mode default: "+devDefaultAudience+" [AUDIENCE]")
-	fs.StringVar(&cfg.ClaimsNamespace, "claims-namespace", env("CLAIMS_NAMESPACE", session.DefaultNamespace),
+	fs.StringVar(&cfg.ClaimsNamespace, "claims-namespace", env("CLAIMS_NAMESPACE", defaultClaimsNamespace),
 		"prefix of custom claim names [CLAIMS_NAMESPACE]")
 	fs.StringVar(&cfg.Typ, "typ", env("TYP", ""),
 		"required token \"typ\" header, e.g. at+jwt (RFC 9068 access tokens); compared case-insensitively, \"application/\" optional; empty: not checked [TYP]")

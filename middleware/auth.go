@@ -215,7 +215,7 @@ func (a *Authenticator) authenticate(ctx context.Context, raw string, fromHTTP b
 		return nil, err
 	}
 	if a.cache != nil {
-		a.cache.put(&cacheEntry{raw: raw, tok: tok, v: v, cost: entryCost(raw, tok)})
+		a.cache.put(&cacheEntry{raw: raw, tok: tok, v: v, cost: entryCost(raw, tok, len(v.policy.decoder.Capture))})
 	}
 	return tok, nil
 }

@@ -174,8 +174,9 @@ const entryOverhead = int(unsafe.Sizeof(cacheEntry{})+unsafe.Sizeof(session.Toke
 // are substrings of it, or unescaped copies no longer than the payload), and
 // every slice and pointer of the session. It is an upper bound up to the
 // allocator's rounding.
-func entryCost(raw string, t *session.Token) int {
-	n := entryOverhead + len(raw) + raw3of4(len(raw)) + len(t.Payload()) + len(t.Registered.Audience)*int(unsafe.Sizeof(""))
+func entryCost(raw string, t *session.Token, captures int) int {
+	n := entryOverhead + len(raw) + raw3of4(len(raw)) + len(t.Payload()) +
+		(len(t.Registered.Audience)+cap(t.Scopes)+2*captures)*int(unsafe.Sizeof(""))
 	a := &t.Active
 	n += cap(a.Permissions)*int(unsafe.Sizeof(session.Permission{})) + cap(a.Roles)*int(unsafe.Sizeof(session.Role{})) +
 		cap(a.Plans)*int(unsafe.Sizeof(session.Plan("")))

@@ -362,5 +362,6 @@ func sameString(raw []byte, s string) bool {
 // newDecoder is the session decoder for a policy's claim map, keeping the
 // claims in capture for the policy's own checks.
 func newDecoder(cm ClaimMap, capture []string) session.Decoder {
-	return session.Decoder{Namespace: cm.Namespace}
+	return session.Decoder{Namespace: cm.Namespace, NamespacedOnly: cm.NamespacedOnly,
+		Roles: cm.Roles, Permissions: cm.Permissions, Plans: cm.Plans, Capture: capture}
 }

@@ -80,7 +80,7 @@ func TestTokenClaims(t *testing.T) {
 	s := fullSession()
 
 	j := splitJWT(t, iss.Token(s))
-	ns := session.DefaultNamespace
+	ns := "https://verdocs.com/"
 	wantNames := []string{"iss", "aud", "sub", "iat", "exp",
 		ns + "email", ns + "email_verified", ns + "permissions", ns + "roles",
 		ns + "profile", ns + "profile_id", ns + "organization_id", ns + "plans"}
@@ -174,7 +174,7 @@ func TestSigningToken(t *testing.T) {
 		AccessKey:  session.AccessKey{ID: "ak1", Type: "email"},
 	}
 	j := splitJWT(t, iss.SigningToken(s))
-	ns := session.DefaultNamespace
+	ns := "https://verdocs.com/"
 	if len(j.payload) != 9 || j.payload[ns+"document_id"] != "doc-1" || j.payload["iss"] != "https://idp.example.test" ||
 		j.payload["aud"] != jwkstest.DefaultAudience || mustJSON(j.payload[ns+"access_key"]) != `{"id":"ak1","type":"email"}` {
 		t.Errorf("payload %s", j.rawPay)
@@ -204,7 +204,7 @@ func TestTokenOptions(t *testing.T) {
 	defer iss.Close()
 	iss.SetClock(clock)
 	es := iss.AddKey(jwkstest.ES256)
-	ns := session.DefaultNamespace
+	ns := "https://verdocs.com/"
 	s := session.ActiveSession{Sub: "u1", Roles: []session.Role{{ID: "owner"}}}
 
 	type check func(t *testing.T, j jwt)
