@@ -221,3 +221,48 @@ func ExampleVerifier_Verify() {
 	// ada <nil>
 	// expired token expired true
 }
+
+// Scope guards check the OAuth scopes of the token (scope, or scp) and name
+// the missing ones in the answer, as RFC 6750 describes.
+func ExampleRequireScope() {
+	idp := jwkstest.New("https://auth.example.test/")
+	defer idp.Close()
+	keys, _ := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.StaticSource(idp.JWKS())}})
+	defer keys.Close()
+	auth, _ := middleware.New(middleware.Config{Issuers: []middleware.Issuer{{
+		Issuer: idp.URL(), Keys: keys, Audiences: []string{jwkstest.DefaultAudience},
+	}}})
+	h := auth.Handler(middleware.RequireScope("documents:read")(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "documents")
+	})))
+	for _, scope := range []string{"openid documents:read", "openid"} {
+		req := httptest.NewRequest("GET", "/documents", nil)
+		req.Header.Set("Authorization", "Bearer "+idp.Token(session.ActiveSession{Sub: "ada"}, jwkstest.WithClaim("scope", scope)))
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		fmt.Println(rec.Code, rec.Header().Get("WWW-Authenticate"), rec.Body.String())
+	}
+	// Output:
+	// 200  documents
+	//
+	// 403 Bearer error="insufficient_scope", error_description="insufficient scope", scope="documents:read" {"error":"insufficient_scope","error_description":"insufficient scope","scope":"documents:read"}
+}
+
+// A Keycloak token's realm roles fill the session's roles; with
+// NamespacedOnly a plain roles claim would never grant a role.
+func ExampleClaimMap() {
+	idp := jwkstest.New("https://keycloak.example.test/realms/acme")
+	defer idp.Close()
+	keys, _ := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.StaticSource(idp.JWKS())}})
+	defer keys.Close()
+	v, _ := middleware.NewVerifier(middleware.Config{Issuers: []middleware.Issuer{{
+		Issuer: idp.URL(), Keys: keys, Audiences: []string{"account"},
+		Claims: middleware.ClaimMap{Roles: "realm_access.roles"},
+	}}})
+	tok, err := v.Verify(context.Background(), idp.RawToken(map[string]any{
+		"iss": idp.URL(), "aud": "account", "sub": "f81d4fae", "exp": idp.Now().Add(time.Hour).Unix(),
+		"realm_access": map[string]any{"roles": []string{"owner", "offline_access"}},
+	}))
+	fmt.Println(err, tok.Active.HasRole("owner"), len(tok.Active.Roles))
+	// Output: <nil> true 2
+}

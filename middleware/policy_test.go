@@ -227,3 +227,116 @@ func signWithPayload(idp *jwkstest.Issuer, payload string) string {
 func at(idp *jwkstest.Issuer, seconds int64) string {
 	return formatInt(idp.Now().Unix() + seconds)
 }
+
+// Claim maps: tokens of identity providers that do not emit Verdocs claims
+// fill the same session, and a namespaced-only policy ignores plain roles.
+func TestClaimMaps(t *testing.T) {
+	idp := jwkstest.New("https://idp.example.test")
+	t.Cleanup(idp.Close)
+	idp.Rotate(jwkstest.ES256)
+	keys := staticKeys(t, idp, idp.URL())
+	newAuth := func(cm middleware.ClaimMap) *middleware.Authenticator {
+		a, err := middleware.New(middleware.Config{Issuers: []middleware.Issuer{{
+			Issuer: idp.URL(), Keys: keys, Audiences: []string{"api"}, Claims: cm}}})
+		require.NoError(t, err)
+		return a
+	}
+	base := func(extra map[string]any) string {
+		c := map[string]any{"iss": idp.URL(), "aud": "api", "sub": "u-1", "iat": idp.Now().Unix(), "exp": idp.Now().Unix() + 600}
+		for k, v := range extra {
+			c[k] = v
+		}
+		return idp.RawToken(c)
+	}
+	owner := middleware.RequireRole("owner")
+	tests := []struct {
+		name   string
+		cm     middleware.ClaimMap
+		claims map[string]any
+		status int
+		desc   string
+	}{
+		{"Keycloak realm roles", middleware.ClaimMap{Roles: "realm_access.roles"},
+			map[string]any{"realm_access": map[string]any{"roles": []string{"owner", "offline_access"}}}, 200, ""},
+		{"Keycloak, no owner", middleware.ClaimMap{Roles: "realm_access.roles"},
+			map[string]any{"realm_access": map[string]any{"roles": []string{"member"}}}, 403, "role required"},
+		{"Keycloak, the plain Verdocs roles claim does not count", middleware.ClaimMap{Roles: "realm_access.roles"},
+			map[string]any{"realm_access": map[string]any{"roles": []string{}}, "roles": []string{"owner"}}, 403, "role required"},
+		{"mapped claim absent", middleware.ClaimMap{Roles: "realm_access.roles"}, map[string]any{}, 401, "claims invalid"},
+		{"mapped claim of another type", middleware.ClaimMap{Roles: "realm_access.roles"},
+			map[string]any{"realm_access": "owner"}, 401, "claims invalid"},
+		{"Entra app roles", middleware.ClaimMap{Roles: "roles"}, map[string]any{"roles": []string{"owner"}}, 200, ""},
+		{"Cognito groups", middleware.ClaimMap{Roles: "cognito:groups"}, map[string]any{"cognito:groups": []string{"owner"}}, 200, ""},
+		{"a space-delimited string", middleware.ClaimMap{Roles: "groups"}, map[string]any{"groups": "reader owner"}, 200, ""},
+		{"Verdocs default, plain roles", middleware.ClaimMap{}, map[string]any{"roles": []string{"owner"}}, 200, ""},
+		{"namespaced only: plain roles never grant", middleware.ClaimMap{NamespacedOnly: true},
+			map[string]any{"roles": []string{"owner"}}, 403, "role required"},
+		{"namespaced only: namespaced roles grant", middleware.ClaimMap{NamespacedOnly: true},
+			map[string]any{"https://verdocs.com/roles": []string{"owner"}}, 200, ""},
+		{"namespaced only: a plain document_id still marks a signing token", middleware.ClaimMap{NamespacedOnly: true},
+			map[string]any{"document_id": "d-1", "https://verdocs.com/roles": []string{"owner"}}, 401, "token kind not accepted"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := doRequest(t, newAuth(tt.cm).Handler(owner(reportHandler)), base(tt.claims))
+			assert.Equal(t, tt.status, res.status, res.body)
+			if tt.status != 200 {
+				assert.Equal(t, tt.desc, res.body["error_description"])
+			}
+		})
+	}
+	// Auth0 permissions.
+	a := newAuth(middleware.ClaimMap{Permissions: "permissions"})
+	res := doRequest(t, a.Handler(middleware.RequirePermission("read:orders")(reportHandler)),
+		base(map[string]any{"permissions": []string{"read:orders", "write:orders"}}))
+	assert.Equal(t, 200, res.status, res.body)
+}
+
+// Scopes: scope (RFC 9068, a string) and scp (Entra: a string; Hydra: an
+// array) decoded once; the scope guards name what they require.
+func TestScopeGuards(t *testing.T) {
+	idp := jwkstest.New("https://idp.example.test")
+	t.Cleanup(idp.Close)
+	idp.Rotate(jwkstest.ES256)
+	a, err := middleware.New(middleware.Config{Realm: "api", Issuers: []middleware.Issuer{{
+		Issuer: idp.URL(), Keys: staticKeys(t, idp, idp.URL()), Audiences: []string{"api"}}}})
+	require.NoError(t, err)
+	tok := func(extra map[string]any) string {
+		c := map[string]any{"iss": idp.URL(), "aud": "api", "sub": "u-1", "iat": idp.Now().Unix(), "exp": idp.Now().Unix() + 600}
+		for k, v := range extra {
+			c[k] = v
+		}
+		return idp.RawToken(c)
+	}
+	all := middleware.RequireScope("documents:read", "documents:write")
+	anyOf := middleware.RequireAnyScope("documents:read", "admin")
+	tests := []struct {
+		name      string
+		guard     func(http.Handler) http.Handler
+		claims    map[string]any
+		status    int
+		challenge string
+	}{
+		{"scope string, all present", all, map[string]any{"scope": "openid documents:read documents:write"}, 200, ""},
+		{"scp string (Entra)", all, map[string]any{"scp": "documents:read documents:write"}, 200, ""},
+		{"scp array (Hydra)", all, map[string]any{"scp": []string{"documents:read", "documents:write"}}, 200, ""},
+		{"one missing", all, map[string]any{"scope": "documents:read"}, 403,
+			`Bearer realm="api", error="insufficient_scope", error_description="insufficient scope", scope="documents:read documents:write"`},
+		{"no scope at all", all, map[string]any{}, 403,
+			`Bearer realm="api", error="insufficient_scope", error_description="insufficient scope", scope="documents:read documents:write"`},
+		{"a scope is not a prefix", anyOf, map[string]any{"scope": "documents:readonly"}, 403,
+			`Bearer realm="api", error="insufficient_scope", error_description="insufficient scope", scope="documents:read admin"`},
+		{"any of them", anyOf, map[string]any{"scope": "admin"}, 200, ""},
+		{"scope and scp disagreeing", anyOf, map[string]any{"scope": "admin", "scp": "documents:read"}, 401,
+			`Bearer realm="api", error="invalid_token", error_description="claims invalid"`},
+		{"scope of the wrong type", anyOf, map[string]any{"scope": []string{"admin"}}, 401,
+			`Bearer realm="api", error="invalid_token", error_description="claims invalid"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := doRequest(t, a.Handler(tt.guard(reportHandler)), tok(tt.claims))
+			assert.Equal(t, tt.status, res.status, res.body)
+			assert.Equal(t, tt.challenge, res.challenge)
+		})
+	}
+}
