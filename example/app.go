@@ -23,6 +23,9 @@ import (
 // and protected routes answer 503 until keys are loaded.
 const keysStartTimeout = 10 * time.Second
 
+// documentsScope is the OAuth scope GET /documents requires.
+const documentsScope = "documents:read"
+
 // app is the example server's handler and what it owns.
 type app struct {
 	// handler serves every route.
@@ -113,6 +116,7 @@ func newApp(cfg config, baseURL string, logger *slog.Logger) (*app, error) {
 //	GET /admin      role owner             {"ok":true}
 //	GET /templates  template:member:read   {"ok":true}
 //	GET /billing    plan org:standard      {"ok":true}
+//	GET /documents  scope documents:read   {"ok":true}
 //	GET /hello      optional               {"authenticated":false} or {"authenticated":true,"email":"…"}
 //
 // and in development mode the issuer's discovery document and JWK set under
@@ -145,6 +149,7 @@ func (a *app) routes(auth *middleware.Authenticator) http.Handler {
 		r.With(middleware.RequireRole(session.RoleOwner)).Get("/admin", okJSON)
 		r.With(middleware.RequirePermission(session.PermTemplateMemberRead)).Get("/templates", okJSON)
 		r.With(middleware.RequirePlan(session.PlanOrgStandard)).Get("/billing", okJSON)
+		r.With(middleware.RequireScope(documentsScope)).Get("/documents", okJSON)
 	})
 	return r
 }

@@ -1,6 +1,7 @@
 // Command example is a small chi server that shows sessiongate at work: it
 // verifies bearer tokens against the policies of the issuers it trusts,
-// each with its own JWK set, and guards routes by role, permission and plan.
+// each with its own JWK set, and guards routes by role, permission, plan and
+// OAuth scope.
 //
 // Usage:
 //
@@ -59,9 +60,10 @@
 // its discovery document and JWK set on the server's own listener
 // (/.well-known/openid-configuration, /.well-known/jwks.json); the server
 // fetches its keys from there like from any identity provider, and prints a
-// token (valid for one hour) for an owner with the org:standard plan, with a
-// curl line per route. Development mode listens on loopback (or on all
-// interfaces, its issuer then being on the loopback address).
+// token (valid for one hour) for an owner with the org:standard plan and the
+// documents:read scope, with a curl line per route. Development mode listens
+// on loopback (or on all interfaces, its issuer then being on the loopback
+// address).
 //
 // Routes:
 //
@@ -70,12 +72,13 @@
 //	GET /admin      RequireRole("owner")              {"ok":true}
 //	GET /templates  RequirePermission("template:member:read")  {"ok":true}
 //	GET /billing    RequirePlan("org:standard")       {"ok":true}
+//	GET /documents  RequireScope("documents:read")    {"ok":true}
 //	GET /hello      optional authentication           {"authenticated":false} or {"authenticated":true,"email":"…"}
 //
 // Refusals are the middleware's RFC 6750 answers: 401 (no token, or an
-// invalid one, also on /hello), 403 insufficient_scope, 400 for malformed
-// requests, 503 with Retry-After while the token's issuer has no key set
-// loaded. Logs
+// invalid one, also on /hello), 403 insufficient_scope (with
+// scope="documents:read" on /documents), 400 for malformed requests, 503
+// with Retry-After while the token's issuer has no key set loaded. Logs
 // (slog, text) go to standard error, including "listening on ADDR" once the
 // listener is bound and the reason of every refused request; the
 // development banner goes to standard output. SIGINT or SIGTERM shuts the
