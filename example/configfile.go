@@ -257,10 +257,10 @@ func (ic *issuerConfig) check() error {
 		{"required_scopes", ic.RequiredScopes, false},
 	} {
 		switch {
-		case l.list == nil && l.required:
-			return fmt.Errorf("%q is required", l.name)
+		case len(l.list) == 0 && l.required:
+			return fmt.Errorf("%q is required and must not be empty", l.name)
 		case l.list != nil && len(l.list) == 0:
-			return fmt.Errorf("%q is empty (omit it for the default)", l.name)
+			return fmt.Errorf("%q is empty (list at least one, or omit it)", l.name)
 		}
 		for j, v := range l.list {
 			if v == "" {
@@ -289,7 +289,9 @@ func validScope(s string) bool {
 
 // source is where the issuer's keys come from, bound to the issuer as
 // configured (a template issuer's keys to its template, as the middleware
-// looks them up).
+// looks them up). Discovery of a template issuer is left to package jwks,
+// which reads the provider's common document ({tenantid} replaced by
+// "common").
 func (ic *issuerConfig) source() jwks.Source {
 	if ic.Discovery {
 		return jwks.OIDCSource(ic.Issuer)

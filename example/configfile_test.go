@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessiongate/sessiongate/jwks"
 	"github.com/sessiongate/sessiongate/middleware"
 	"github.com/sessiongate/sessiongate/session"
 )
@@ -104,6 +105,17 @@ func TestReadConfigFile(t *testing.T) {
 	cfg, err = parseConfig(nil, envFunc(map[string]string{"CONFIG": writeFile(t, twoIssuers)}))
 	require.NoError(t, err, "CONFIG is -config's variable")
 	assert.Equal(t, want, cfg.Issuers)
+
+	// A template found by discovery, and http:// for a remote host when
+	// the entry allows it.
+	got, err = readConfigFile(writeFile(t, `{"issuers":[
+		{"issuer":"https://login.example.net/{tenantid}/v2.0","discovery":true,"audiences":["a"],"tenants":["t"]},
+		{"issuer":"http://idp.internal/","discovery":true,"audiences":["b"],"insecure_allow_http_jwks":true},
+		{"issuer":"https://c.example/","jwks_url":"http://c.internal/jwks","audiences":["c"],"insecure_allow_http_jwks":true}]}`))
+	require.NoError(t, err)
+	require.Len(t, got, 3)
+	assert.Equal(t, jwks.OIDCSource("https://login.example.net/{tenantid}/v2.0"), got[0].source())
+	assert.True(t, got[1].InsecureAllowHTTPJWKS)
 }
 
 // The flags are the one-issuer shorthand of the same structure.
@@ -165,11 +177,11 @@ func TestReadConfigFileErrors(t *testing.T) {
 		{"tenants without a template", issuer(`{"issuer":"https://a.example/","discovery":true,"audiences":["x"],"tenants":["t"]}`), `"tenants" needs an issuer with {tenantid}`},
 		{"empty tenant", issuer(`{` + template + `,"tenants":["t",""]}`), `"tenants"[1] is empty`},
 		{"tenant not a path segment", issuer(`{` + template + `,"tenants":["a/b"]}`), `tenant "a/b" is not a path segment`},
-		{"no audiences", issuer(`{"issuer":"https://a.example/","discovery":true}`), `issuers[0] "https://a.example/": "audiences" is required`},
-		{"empty audiences", issuer(`{"issuer":"https://a.example/","discovery":true,"audiences":[]}`), `issuers[0] "https://a.example/": "audiences" is empty`},
+		{"no audiences", issuer(`{"issuer":"https://a.example/","discovery":true}`), `issuers[0] "https://a.example/": "audiences" is required and must not be empty`},
+		{"empty audiences", issuer(`{"issuer":"https://a.example/","discovery":true,"audiences":[]}`), `issuers[0] "https://a.example/": "audiences" is required and must not be empty`},
 		{"null audiences", issuer(`{"issuer":"https://a.example/","discovery":true,"audiences":null}`), `"audiences" is required`},
 		{"empty audience", issuer(`{"issuer":"https://a.example/","discovery":true,"audiences":[""]}`), `"audiences"[0] is empty`},
-		{"empty algorithms", issuer(`{"issuer":"https://a.example/","discovery":true,"audiences":["x"],"algorithms":[]}`), `"algorithms" is empty (omit it for the default)`},
+		{"empty algorithms", issuer(`{"issuer":"https://a.example/","discovery":true,"audiences":["x"],"algorithms":[]}`), `"algorithms" is empty (list at least one, or omit it)`},
 		{"unsupported algorithm", issuer(`{"issuer":"https://a.example/","discovery":true,"audiences":["x"],"algorithms":["HS256"]}`), `issuer[0] "https://a.example/"`},
 		{"empty required_scopes", issuer(`{"issuer":"https://a.example/","discovery":true,"audiences":["x"],"required_scopes":[]}`), `"required_scopes" is empty`},
 		{"scope with a space", issuer(`{"issuer":"https://a.example/","discovery":true,"audiences":["x"],"required_scopes":["a b"]}`), `"required_scopes"[0] "a b" is not an OAuth scope`},
