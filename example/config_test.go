@@ -187,7 +187,7 @@ func TestParseConfigHelp(t *testing.T) {
 	var b strings.Builder
 	printUsage(&b, envFunc(map[string]string{"ADDR": "127.0.0.1:9999"}))
 	out := b.String()
-	for _, name := range []string{"-addr", "-jwks-url", "-issuer", "-audience", "-claims-namespace", "-typ", "-insecure-allow-http-jwks"} {
+	for _, name := range []string{"-addr", "-config", "-jwks-url", "-issuer", "-audience", "-claims-namespace", "-typ", "-insecure-allow-http-jwks"} {
 		assert.Contains(t, out, name)
 	}
 	for _, env := range envNames {
