@@ -11,7 +11,6 @@ import (
 
 	"github.com/sessiongate/sessiongate/jwks"
 	"github.com/sessiongate/sessiongate/middleware"
-	"github.com/sessiongate/sessiongate/session"
 )
 
 // writeFile writes content to a file in a temporary directory and returns
@@ -87,8 +86,9 @@ func TestReadConfigFile(t *testing.T) {
 	assert.True(t, p.AllowSigningSessions)
 	assert.Len(t, p.Require, 1, "required_scopes is one rule")
 	src := got[1].source()
-	assert.Equal(t, want[1].JWKSURL, src.URL)
-	assert.Equal(t, want[1].Issuer, src.Issuer, "the template's keys are bound to the template")
+	wantSrc := jwks.URLSource(want[1].JWKSURL)
+	wantSrc.Issuer = want[1].Issuer
+	assert.Equal(t, wantSrc, src, "the template's keys come from jwks_url, bound to the template")
 	assert.Equal(t, "https://auth.example.com/", got[0].source().Issuer)
 	assert.Empty(t, got[0].policy(noKeys{}).Require)
 
@@ -131,7 +131,7 @@ func TestFlagsAsOneIssuer(t *testing.T) {
 	cfg, err = parseConfig(nil, envFunc(nil))
 	require.NoError(t, err)
 	assert.Equal(t, []issuerConfig{{
-		Issuer: "http://127.0.0.1:8080", Discovery: true, Audiences: []string{devDefaultAudience}, ClaimsNamespace: session.DefaultNamespace,
+		Issuer: "http://127.0.0.1:8080", Discovery: true, Audiences: []string{devDefaultAudience}, ClaimsNamespace: defaultClaimsNamespace,
 	}}, cfg.issuers("http://127.0.0.1:8080"), "development mode discovers its own issuer")
 }
 
@@ -232,7 +232,7 @@ func TestConfigWithOneIssuerFlags(t *testing.T) {
 		{"-issuer first", []string{"-issuer", "https://idp.example.com/", "-config", path}, nil, "-config and -issuer cannot be combined"},
 		{"-jwks-url", []string{"-config", path, "-jwks-url", "https://idp.example.com/jwks"}, nil, "-config and -jwks-url cannot be combined"},
 		{"-audience", []string{"-config", path, "-audience", "a"}, nil, "-config and -audience cannot be combined"},
-		{"-claims-namespace", []string{"-config", path, "-claims-namespace", session.DefaultNamespace}, nil, "-config and -claims-namespace cannot be combined"},
+		{"-claims-namespace", []string{"-config", path, "-claims-namespace", defaultClaimsNamespace}, nil, "-config and -claims-namespace cannot be combined"},
 		{"-typ", []string{"-config", path, "-typ", "at+jwt"}, nil, "-config and -typ cannot be combined"},
 		{"-insecure-allow-http-jwks", []string{"-config", path, "-insecure-allow-http-jwks=false"}, nil, "-config and -insecure-allow-http-jwks cannot be combined"},
 		{"ISSUER", []string{"-config", path}, map[string]string{"ISSUER": "x"}, "-config and ISSUER (environment) cannot be combined"},

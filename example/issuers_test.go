@@ -147,7 +147,7 @@ func TestTwoIssuers(t *testing.T) {
 		{name: "B the template itself as iss", path: "/me", token: s.tokenB("tenant-1", jwkstest.WithIssuer(templateB)), wantStatus: 401, wantAuth: invalid("tenant not allowed")},
 		{name: "B without its typ", path: "/me", token: s.tokenB("tenant-1", jwkstest.WithTyp("JWT")), wantStatus: 401, wantAuth: invalid("token type not allowed")},
 		{name: "B on /admin, its namespace", path: "/admin", token: s.tokenB("tenant-2"), wantStatus: 200, wantBody: ok},
-		{name: "B with A's namespace", path: "/admin", token: s.tokenB("tenant-1", jwkstest.WithNamespace(session.DefaultNamespace)), wantStatus: 403, wantAuth: roleRequired},
+		{name: "B with A's namespace", path: "/admin", token: s.tokenB("tenant-1", jwkstest.WithNamespace(defaultClaimsNamespace)), wantStatus: 403, wantAuth: roleRequired},
 
 		// A key verifies only its own issuer's tokens.
 		{name: "A's key, B's iss", path: "/me", token: s.a.Token(full, jwkstest.WithIssuer(tenantIssuer("tenant-1")), jwkstest.WithAudience(audienceB), jwkstest.WithTyp(typB)), wantStatus: 401, wantAuth: invalid("unknown signing key")},
