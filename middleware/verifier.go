@@ -295,55 +295,68 @@ func skipSpace(s string, i int) int {
 }
 
 // stringEnd returns the index of the quote that closes the string opening
-// at s[i], or -1.
+// at s[i], or -1: the next quote not escaped by an odd run of backslashes.
 func stringEnd(s string, i int) int {
-	for j := i + 1; j < len(s); {
-		k := strings.IndexAny(s[j:], `"\`)
+	for j := i + 1; j < len(s); j++ {
+		k := strings.IndexByte(s[j:], '"')
 		if k < 0 {
 			return -1
 		}
 		j += k
-		if s[j] == '"' {
+		n := 0
+		for b := j - 1; b > i && s[b] == '\\'; b-- {
+			n++
+		}
+		if n%2 == 0 {
 			return j
 		}
-		j += 2 // a backslash and the byte it escapes
 	}
 	return -1
 }
 
 // skipValue returns the index just after the JSON value starting at s[i]
-// (containers by their brackets, strings by their quotes, scalars up to
-// the next delimiter), or -1. It does not validate the value.
+// (a string by its quotes, a container by its brackets, a scalar up to the
+// next delimiter), or -1. It does not validate the value.
 func skipValue(s string, i int) int {
-	depth := 0
-	for i < len(s) {
-		switch s[i] {
-		case '"':
-			end := stringEnd(s, i)
-			if end < 0 {
+	if i >= len(s) {
+		return -1
+	}
+	switch s[i] {
+	case '"':
+		if end := stringEnd(s, i); end >= 0 {
+			return end + 1
+		}
+		return -1
+	case '{', '[':
+		depth := 0
+		for i < len(s) {
+			k := strings.IndexAny(s[i:], `"{}[]`)
+			if k < 0 {
 				return -1
 			}
-			i = end + 1
-		case '{', '[':
-			depth++
-			i++
-		case '}', ']':
-			if depth == 0 {
-				return i
+			i += k
+			switch s[i] {
+			case '"':
+				end := stringEnd(s, i)
+				if end < 0 {
+					return -1
+				}
+				i = end + 1
+			case '{', '[':
+				depth++
+				i++
+			default:
+				depth--
+				i++
+				if depth == 0 {
+					return i
+				}
 			}
-			depth--
-			i++
-		case ',':
-			if depth == 0 {
-				return i
-			}
-			i++
-		default:
-			i++
 		}
-		if depth == 0 && i < len(s) && (s[i] == ',' || s[i] == '}') {
-			return i
-		}
+		return -1
+	}
+	if k := strings.IndexAny(s[i:], ",}] \t\r\n"); k > 0 {
+		return i + k
 	}
 	return -1
 }
