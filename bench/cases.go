@@ -121,8 +121,9 @@ func Cases(ctx context.Context, f *Fixture) ([]Case, error) {
 		if cache {
 			name = CaseSessiongateWarm
 		}
-		a, err := middleware.New(middleware.Config{Keys: set, Issuers: []string{f.Issuer()},
-			Audiences: []string{f.Audience()}, Cache: middleware.CacheConfig{Disabled: !cache}})
+		a, err := middleware.New(middleware.Config{
+			Issuers: []middleware.Issuer{{Issuer: f.Issuer(), Keys: set, Audiences: []string{f.Audience()}}},
+			Cache:   middleware.CacheConfig{Disabled: !cache}})
 		if err != nil {
 			return nil, fmt.Errorf("bench: %s %s: %w", f.Alg.Name, name, err)
 		}

@@ -16,7 +16,7 @@ import (
 )
 
 // Namespace is the prefix of the Verdocs custom claims.
-const Namespace = session.DefaultNamespace
+const Namespace = "https://verdocs.com/"
 
 // Alg is one signature setup of the comparison.
 type Alg struct {

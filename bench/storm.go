@@ -58,8 +58,8 @@ func newStormEnv(ctx context.Context, window time.Duration) (*stormEnv, error) {
 		env.close()
 		return nil, err
 	}
-	a, err := middleware.New(middleware.Config{Keys: set, Issuers: []string{idp.URL()},
-		Audiences: []string{jwkstest.DefaultAudience}})
+	a, err := middleware.New(middleware.Config{
+		Issuers: []middleware.Issuer{{Issuer: idp.URL(), Keys: set, Audiences: []string{jwkstest.DefaultAudience}}}})
 	if err != nil {
 		env.close()
 		return nil, err
@@ -100,6 +100,10 @@ func (e *stormEnv) burst(tokens []string, status map[int]int) {
 	}
 }
 
+// defaultUnknownKIDWindow is the key set's default unknown-kid window
+// (jwks.UnknownKIDConfig.Window).
+const defaultUnknownKIDWindow = 30 * time.Second
+
 // StormRotatedKID rotates the identity provider's signing key and then sends
 // n concurrent requests with a token of the new key, unknown to the key set
 // until it refetches. Target: one JWK set fetch, every request 200.
@@ -116,7 +120,7 @@ func StormRotatedKID(ctx context.Context, n int) (StormResult, error) {
 		tokens[i] = tok
 	}
 	res := StormResult{Scenario: "rotated kid", Requests: n, Limit: 1, Want: http.StatusOK, Status: map[int]int{},
-		Window: jwks.DefaultUnknownKIDWindow, Waves: 1, Note: "one shared refetch for the new kid"}
+		Window: defaultUnknownKIDWindow, Waves: 1, Note: "one shared refetch for the new kid"}
 	before := env.idp.JWKSRequests()
 	t0 := time.Now()
 	env.burst(tokens, res.Status)
@@ -132,7 +136,7 @@ func StormRotatedKID(ctx context.Context, n int) (StormResult, error) {
 // every request 401.
 func StormUnknownKIDs(ctx context.Context, n, waves int, gap, window time.Duration) (StormResult, error) {
 	if window == 0 {
-		window = jwks.DefaultUnknownKIDWindow
+		window = defaultUnknownKIDWindow
 	}
 	env, err := newStormEnv(ctx, window)
 	if err != nil {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -21,17 +23,28 @@ import (
 // and protected routes answer 503 until keys are loaded.
 const keysStartTimeout = 10 * time.Second
 
+// documentsScope is the OAuth scope GET /documents requires.
+const documentsScope = "documents:read"
+
 // app is the example server's handler and what it owns.
 type app struct {
 	// handler serves every route.
 	handler http.Handler
-	// keys is the key set the authenticator verifies with.
-	keys *jwks.Set
+	// keys are the issuers' key sets, one per issuer (in the order of
+	// config.issuers), so one identity provider's keys, refetches and
+	// outages never touch another's tokens.
+	keys []issuerKeys
 	// issuer is the development issuer (nil in production mode). Its
 	// discovery document and JWK set are served by handler.
 	issuer *jwkstest.Issuer
 	// issuerURL is the development issuer's URL ("" in production mode).
 	issuerURL string
+}
+
+// issuerKeys is one issuer's key set.
+type issuerKeys struct {
+	issuer string
+	set    *jwks.Set
 }
 
 // newApp builds the server for cfg. baseURL is the URL the server is
@@ -45,38 +58,33 @@ func newApp(cfg config, baseURL string, logger *slog.Logger) (*app, error) {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	a := &app{}
-	var src jwks.Source
-	var issuers []string
 	if cfg.dev() {
 		a.issuerURL = baseURL
 		a.issuer = newDevIssuer(baseURL)
-		src = jwks.OIDCSource(baseURL)
-		issuers = []string{baseURL}
-	} else {
-		src = jwks.URLSource(cfg.JWKSURL)
-		src.Issuer = cfg.Issuer // keys of this source verify only this issuer's tokens
-		issuers = []string{cfg.Issuer}
 	}
-	keysCfg := jwks.Config{
-		Sources:                     []jwks.Source{src},
-		Logger:                      logger,
-		InsecureAllowHTTPForAnyHost: cfg.InsecureAllowHTTPJWKS,
+	issuers := cfg.issuers(baseURL)
+	policies := make([]middleware.Issuer, len(issuers))
+	for i := range issuers {
+		ic := &issuers[i]
+		keysCfg := jwks.Config{
+			Sources:                     []jwks.Source{ic.source()},
+			Logger:                      logger.With("issuer", ic.Issuer),
+			InsecureAllowHTTPForAnyHost: ic.InsecureAllowHTTPJWKS,
+		}
+		if cfg.tuneKeys != nil {
+			cfg.tuneKeys(&keysCfg)
+		}
+		keys, err := jwks.New(keysCfg)
+		if err != nil {
+			a.Close()
+			return nil, fmt.Errorf("issuer %q: %w", ic.Issuer, err)
+		}
+		a.keys = append(a.keys, issuerKeys{issuer: ic.Issuer, set: keys})
+		policies[i] = ic.policy(keys)
 	}
-	if cfg.tuneKeys != nil {
-		cfg.tuneKeys(&keysCfg)
-	}
-	keys, err := jwks.New(keysCfg)
-	if err != nil {
-		a.Close()
-		return nil, err
-	}
-	a.keys = keys
 	auth, err := middleware.New(middleware.Config{
-		Keys:      keys,
-		Issuers:   issuers,
-		Audiences: []string{cfg.Audience},
-		Token:     middleware.TokenRules{Namespace: cfg.ClaimsNamespace, Typ: cfg.Typ},
-		Logger:    logger,
+		Issuers: policies,
+		Logger:  logger,
 		Hooks: middleware.Hooks{
 			// Every refusal, the guards' 403s included, is answered here:
 			// logged with its reason (server side only), then written by
@@ -108,6 +116,7 @@ func newApp(cfg config, baseURL string, logger *slog.Logger) (*app, error) {
 //	GET /admin      role owner             {"ok":true}
 //	GET /templates  template:member:read   {"ok":true}
 //	GET /billing    plan org:standard      {"ok":true}
+//	GET /documents  scope documents:read   {"ok":true}
 //	GET /hello      optional               {"authenticated":false} or {"authenticated":true,"email":"…"}
 //
 // and in development mode the issuer's discovery document and JWK set under
@@ -137,31 +146,42 @@ func (a *app) routes(auth *middleware.Authenticator) http.Handler {
 	r.Group(func(r chi.Router) {
 		r.Use(noStore, auth.Handler)
 		r.Get("/me", me)
-		r.With(auth.RequireRole(session.RoleOwner)).Get("/admin", okJSON)
-		r.With(auth.RequirePermission(session.PermTemplateMemberRead)).Get("/templates", okJSON)
-		r.With(auth.RequirePlan(session.PlanOrgStandard)).Get("/billing", okJSON)
+		r.With(middleware.RequireRole(session.RoleOwner)).Get("/admin", okJSON)
+		r.With(middleware.RequirePermission(session.PermTemplateMemberRead)).Get("/templates", okJSON)
+		r.With(middleware.RequirePlan(session.PlanOrgStandard)).Get("/billing", okJSON)
+		r.With(middleware.RequireScope(documentsScope)).Get("/documents", okJSON)
 	})
 	return r
 }
 
-// start fetches the key set, waiting at most keysStartTimeout. The handler
-// must already be served at the issuer URL in development mode. A failure
-// is logged, not fatal: the set keeps retrying in the background.
+// start fetches the key sets, all at once, waiting at most
+// keysStartTimeout. The handler must already be served at the issuer URL in
+// development mode. A failure is logged, not fatal: the set keeps retrying
+// in the background, and that issuer's tokens are answered 503 until it has
+// keys.
 func (a *app) start(ctx context.Context, logger *slog.Logger) {
 	ctx, cancel := context.WithTimeout(ctx, keysStartTimeout)
 	defer cancel()
-	if err := a.keys.Start(ctx); err != nil {
-		logger.Warn("key set not loaded yet; protected routes answer 503 until it is, retrying in the background", "error", err)
-		return
+	errs := make([]error, len(a.keys))
+	var wg sync.WaitGroup
+	for i, k := range a.keys {
+		wg.Go(func() { errs[i] = k.set.Start(ctx) })
 	}
-	logger.Info("key set loaded", "keys", a.keys.Stats().Keys)
+	wg.Wait()
+	for i, k := range a.keys {
+		if errs[i] != nil {
+			logger.Warn("key set not loaded yet; its tokens are answered 503 until it is, retrying in the background", "issuer", k.issuer, "error", errs[i])
+			continue
+		}
+		logger.Info("key set loaded", "issuer", k.issuer, "keys", k.set.Stats().Keys)
+	}
 }
 
-// Close stops the key set's background work and closes the development
+// Close stops the key sets' background work and closes the development
 // issuer. It is idempotent.
 func (a *app) Close() {
-	if a.keys != nil {
-		_ = a.keys.Close() // always nil
+	for _, k := range a.keys {
+		_ = k.set.Close() // always nil
 	}
 	if a.issuer != nil {
 		a.issuer.Close()
@@ -180,7 +200,7 @@ func noStore(next http.Handler) http.Handler {
 func me(w http.ResponseWriter, r *http.Request) {
 	s, ok := session.FromContext(r.Context())
 	if !ok { // unreachable behind auth.Handler; fail closed anyway
-		middleware.WriteError(w, &middleware.Error{Category: middleware.ErrNoToken, Cause: middleware.ErrNoToken}, "")
+		middleware.WriteError(w, middleware.ErrNoToken, "")
 		return
 	}
 	writeJSON(w, http.StatusOK, s)

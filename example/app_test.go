@@ -2,20 +2,25 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessiongate/sessiongate/jwks"
 	"github.com/sessiongate/sessiongate/jwks/jwkstest"
+	"github.com/sessiongate/sessiongate/middleware"
 	"github.com/sessiongate/sessiongate/session"
 )
 
@@ -78,9 +83,41 @@ func devConfig(t *testing.T, args ...string) config {
 	return cfg
 }
 
-// token mints a token for s accepted by the server unless opts say otherwise.
+// token mints a token for s accepted by the server unless opts say
+// otherwise, with the scope of GET /documents.
 func (ts *testServer) token(s session.ActiveSession, opts ...jwkstest.Option) string {
-	return ts.issuer.Token(s, append([]jwkstest.Option{jwkstest.WithAudience(ts.audience), jwkstest.WithIDNameObjects()}, opts...)...)
+	return ts.issuer.Token(s, append([]jwkstest.Option{
+		jwkstest.WithAudience(ts.audience), jwkstest.WithIDNameObjects(), jwkstest.WithClaim("scope", "openid "+documentsScope),
+	}, opts...)...)
+}
+
+// scopesDecoded reports whether the session decoder reads a token's scope
+// claim into session.Token.Scopes. It does not yet on this branch (that
+// lands with v2-session); until it does, the checks that need a granted
+// scope are skipped with skipWithoutScopes, and the rest run.
+var scopesDecoded = sync.OnceValue(func() bool {
+	iss := jwkstest.New("https://scopes.example.test/")
+	defer iss.Close()
+	keys, err := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.StaticSource(iss.JWKS())}})
+	if err != nil {
+		panic(err)
+	}
+	defer keys.Close()
+	v, err := middleware.NewVerifier(middleware.Config{Issuers: []middleware.Issuer{{Issuer: iss.URL(), Keys: keys, Audiences: []string{jwkstest.DefaultAudience}}}})
+	if err != nil {
+		panic(err)
+	}
+	tok, err := v.Verify(context.Background(), iss.Token(devSession(iss.Now()), jwkstest.WithClaim("scope", documentsScope)))
+	return err == nil && slices.Contains(tok.Scopes, documentsScope)
+})
+
+// skipWithoutScopes skips a test that needs a granted OAuth scope while
+// the session decoder does not read scopes (see scopesDecoded).
+func skipWithoutScopes(t *testing.T) {
+	t.Helper()
+	if !scopesDecoded() {
+		t.Skip("needs v2-session: the session decoder does not fill session.Token.Scopes from scope/scp yet")
+	}
 }
 
 type response struct {
@@ -145,6 +182,8 @@ func TestRoutes(t *testing.T) {
 			noPlan := ts.token(sessionWithout(now, func(s *session.ActiveSession) {
 				s.Plans = []session.Plan{session.PlanEnvEssential}
 			}))
+			noScope := ts.token(full, jwkstest.WithClaim("scope", "openid documents:write"))
+			unscoped := ts.token(full, jwkstest.WithoutClaims("scope"))
 			foreign := jwkstest.New(ts.issuer.URL()) // same issuer URL, keys the server does not know
 			t.Cleanup(foreign.Close)
 			unknownKey := foreign.Token(full, jwkstest.WithAudience(ts.audience))
@@ -155,25 +194,27 @@ func TestRoutes(t *testing.T) {
 				authRequired  = `{"error":"unauthorized","error_description":"authentication required"}`
 				jsonType      = "application/json"
 				challengeFmt  = `Bearer error="invalid_token", error_description="%s"`
-				forbiddenFmt  = `Bearer error="insufficient_scope", error_description="insufficient scope", scope="%s"`
+				forbiddenFmt  = `Bearer error="insufficient_scope", error_description="%s"`
 				invalidFmt    = `{"error":"invalid_token","error_description":"%s"}`
-				insufficient  = `{"error":"insufficient_scope","error_description":"insufficient scope","scope":"%s"}`
+				insufficient  = `{"error":"insufficient_scope","error_description":"%s"}`
 				invalidReqHdr = `Bearer error="invalid_request", error_description="several Authorization headers"`
 			)
 			invalid := func(desc string) (string, string) {
 				return strings.Replace(challengeFmt, "%s", desc, 1), strings.Replace(invalidFmt, "%s", desc, 1)
 			}
-			forbidden := func(scope string) (string, string) {
-				return strings.Replace(forbiddenFmt, "%s", scope, 1), strings.Replace(insufficient, "%s", scope, 1)
+			forbidden := func(desc string) (string, string) {
+				return strings.Replace(forbiddenFmt, "%s", desc, 1), strings.Replace(insufficient, "%s", desc, 1)
 			}
 			expiredHdr, expiredBody := invalid("token expired")
 			audHdr, audBody := invalid("audience not allowed")
 			issHdr, issBody := invalid("issuer not allowed")
 			keyHdr, keyBody := invalid("unknown signing key")
 			malHdr, malBody := invalid("malformed token")
-			roleHdr, roleBody := forbidden("role:owner")
-			permHdr, permBody := forbidden("template:member:read")
-			planHdr, planBody := forbidden("plan:org:standard")
+			roleHdr, roleBody := forbidden("role required")
+			permHdr, permBody := forbidden("permission required")
+			planHdr, planBody := forbidden("plan required")
+			scopeHdr := `Bearer error="insufficient_scope", error_description="insufficient scope", scope="documents:read"`
+			scopeBody := `{"error":"insufficient_scope","error_description":"insufficient scope","scope":"documents:read"}`
 
 			tests := []struct {
 				name       string
@@ -214,6 +255,14 @@ func TestRoutes(t *testing.T) {
 				{"billing lacking plan", "GET", "/billing", bearer(noPlan), 403, planHdr, jsonType, planBody},
 				{"billing wrong audience", "GET", "/billing", bearer(ts.token(full, jwkstest.WithAudience("x"))), 401, audHdr, jsonType, audBody},
 
+				{"documents valid", "GET", "/documents", bearer(valid), 200, "", jsonType, ok},
+				{"documents missing", "GET", "/documents", nil, 401, noToken, jsonType, authRequired},
+				{"documents lacking scope", "GET", "/documents", bearer(noScope), 403, scopeHdr, jsonType, scopeBody},
+				{"documents without a scope claim", "GET", "/documents", bearer(unscoped), 403, scopeHdr, jsonType, scopeBody},
+				{"documents expired", "GET", "/documents", bearer(expired), 401, expiredHdr, jsonType, expiredBody},
+				{"documents lacking role is fine", "GET", "/documents", bearer(noRole), 200, "", jsonType, ok},
+				{"me without a scope claim is fine", "GET", "/me", bearer(unscoped), 200, "", jsonType, string(fullJSON)},
+
 				{"hello anonymous", "GET", "/hello", nil, 200, "", jsonType, `{"authenticated":false}`},
 				{"hello authenticated", "GET", "/hello", bearer(valid), 200, "", jsonType, `{"authenticated":true,"email":"ada@example.com"}`},
 				{"hello lacking role is authenticated", "GET", "/hello", bearer(noRole), 200, "", jsonType, `{"authenticated":true,"email":"ada@example.com"}`},
@@ -224,8 +273,13 @@ func TestRoutes(t *testing.T) {
 				{"unknown route", "GET", "/nope", bearer(valid), 404, "", jsonType, `{"error":"not_found"}`},
 				{"wrong method", "POST", "/me", bearer(valid), 405, "", jsonType, `{"error":"method_not_allowed"}`},
 			}
+			// These need a granted scope (see skipWithoutScopes).
+			needsScopes := map[string]bool{"documents valid": true, "documents lacking role is fine": true}
 			for _, tt := range tests {
 				t.Run(tt.name, func(t *testing.T) {
+					if needsScopes[tt.name] {
+						skipWithoutScopes(t)
+					}
 					got := ts.do(t, tt.method, tt.path, tt.header)
 					assert.Equal(t, tt.wantStatus, got.status, "status; body %s", got.body)
 					assert.Equal(t, tt.wantAuth, got.header.Get("WWW-Authenticate"))
@@ -324,7 +378,7 @@ func TestDevBanner(t *testing.T) {
 	ts := startDev(t, devConfig(t))
 	s := devSession(ts.issuer.Now())
 	var b strings.Builder
-	printDevBanner(&b, ts.URL, devToken(ts.issuer, s, ts.audience, session.DefaultNamespace, ""), s)
+	printDevBanner(&b, ts.URL, devToken(ts.issuer, s, ts.audience, defaultClaimsNamespace, ""), s)
 	t.Log("\n" + b.String())
 
 	token, curls := parseBanner(t, b.String())
@@ -336,11 +390,15 @@ func TestDevBanner(t *testing.T) {
 		if c.auth {
 			h = bearer(token)
 		}
+		paths[path] = true
+		if path == "/documents" && !scopesDecoded() {
+			t.Logf("%s not checked: needs v2-session (the session decoder does not fill session.Token.Scopes yet)", c.url)
+			continue
+		}
 		got := ts.do(t, "GET", path, h)
 		assert.Equal(t, 200, got.status, "%s: %s", c.url, got.body)
-		paths[path] = true
 	}
-	for _, p := range []string{"/healthz", "/me", "/admin", "/templates", "/billing", "/hello"} {
+	for _, p := range []string{"/healthz", "/me", "/admin", "/templates", "/billing", "/documents", "/hello"} {
 		assert.True(t, paths[p], "a curl line for %s", p)
 	}
 

@@ -11,21 +11,28 @@ import (
 	"strings"
 
 	"github.com/sessiongate/sessiongate/jwks"
-	"github.com/sessiongate/sessiongate/session"
 )
 
 // Defaults of the flags.
 const (
 	defaultAddr = "127.0.0.1:8080"
+	// defaultClaimsNamespace is the prefix of the Verdocs custom claims.
+	defaultClaimsNamespace = "https://verdocs.com/"
 )
 
 // config is the example's configuration, from flags with environment
-// fallbacks (see newFlagSet).
+// fallbacks (see newFlagSet) and, with -config, a JSON file of issuers (see
+// readConfigFile).
 type config struct {
 	// Addr is the TCP address to listen on.
 	Addr string
-	// JWKSURL is the identity provider's JWK set URL; "" selects
-	// development mode.
+	// ConfigFile is the JSON file of issuers (-config). The one-issuer
+	// flags below are then not allowed: the file says everything.
+	ConfigFile string
+	// Issuers are the issuers read from ConfigFile (nil without -config).
+	Issuers []issuerConfig
+	// JWKSURL is the identity provider's JWK set URL; "" (and no
+	// ConfigFile) selects development mode.
 	JWKSURL string
 	// Issuer is the accepted "iss" (production mode only; in development
 	// mode the issuer is the server's own URL).
@@ -50,7 +57,23 @@ type config struct {
 }
 
 // dev reports whether cfg selects development mode.
-func (c config) dev() bool { return c.JWKSURL == "" }
+func (c config) dev() bool { return c.JWKSURL == "" && c.ConfigFile == "" }
+
+// issuers returns the trusted issuers: those of the -config file, or the
+// one the flags describe; in development mode the built-in issuer at
+// devURL, whose keys are discovered from the server itself.
+func (c config) issuers(devURL string) []issuerConfig {
+	switch {
+	case c.ConfigFile != "":
+		return c.Issuers
+	case c.dev():
+		return []issuerConfig{{Issuer: devURL, Discovery: true, Audiences: []string{c.Audience}, Typ: c.Typ, ClaimsNamespace: c.ClaimsNamespace}}
+	}
+	return []issuerConfig{{
+		Issuer: c.Issuer, JWKSURL: c.JWKSURL, Audiences: []string{c.Audience}, Typ: c.Typ,
+		ClaimsNamespace: c.ClaimsNamespace, InsecureAllowHTTPJWKS: c.InsecureAllowHTTPJWKS,
+	}}
+}
 
 // errUsage marks configuration errors (exit status 2).
 var errUsage = errors.New("usage")
@@ -67,7 +90,7 @@ func usagef(format string, args ...any) error {
 }
 
 // envNames are the environment variables read as flag defaults.
-var envNames = []string{"ADDR", "JWKS_URL", "ISSUER", "AUDIENCE", "CLAIMS_NAMESPACE", "TYP", "INSECURE_ALLOW_HTTP_JWKS"}
+var envNames = []string{"ADDR", "CONFIG", "JWKS_URL", "ISSUER", "AUDIENCE", "CLAIMS_NAMESPACE", "TYP", "INSECURE_ALLOW_HTTP_JWKS"}
 
 // newFlagSet returns the flag set that fills cfg. Each flag's default is its
 // environment variable when that is set and not empty, else the built-in
@@ -93,13 +116,15 @@ func newFlagSet(cfg *config, getenv func(string) string) (*flag.FlagSet, error) 
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&cfg.Addr, "addr", env("ADDR", defaultAddr),
 		"TCP address to listen on [ADDR]")
+	fs.StringVar(&cfg.ConfigFile, "config", env("CONFIG", ""),
+		"JSON file of the trusted issuers ({\"issuers\":[…]}, see the README); not with -jwks-url, -issuer, -audience, -claims-namespace, -typ or -insecure-allow-http-jwks, which describe one issuer [CONFIG]")
 	fs.StringVar(&cfg.JWKSURL, "jwks-url", env("JWKS_URL", ""),
-		"identity provider's JWK set URL; https, or http for loopback hosts only; empty: development mode with a built-in issuer [JWKS_URL]")
+		"identity provider's JWK set URL; https, or http for loopback hosts only; empty (and no -config): development mode with a built-in issuer [JWKS_URL]")
 	fs.StringVar(&cfg.Issuer, "issuer", env("ISSUER", ""),
 		"accepted token issuer (\"iss\"), compared exactly; required with -jwks-url [ISSUER]")
 	fs.StringVar(&cfg.Audience, "audience", env("AUDIENCE", ""),
 		"accepted token audience (\"aud\"); required with -jwks-url; development mode default: "+devDefaultAudience+" [AUDIENCE]")
-	fs.StringVar(&cfg.ClaimsNamespace, "claims-namespace", env("CLAIMS_NAMESPACE", session.DefaultNamespace),
+	fs.StringVar(&cfg.ClaimsNamespace, "claims-namespace", env("CLAIMS_NAMESPACE", defaultClaimsNamespace),
 		"prefix of custom claim names [CLAIMS_NAMESPACE]")
 	fs.StringVar(&cfg.Typ, "typ", env("TYP", ""),
 		"required token \"typ\" header, e.g. at+jwt (RFC 9068 access tokens); compared case-insensitively, \"application/\" optional; empty: not checked [TYP]")
@@ -126,16 +151,53 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 	if fs.NArg() > 0 {
 		return config{}, usagef("unexpected argument %q", fs.Arg(0))
 	}
+	if cfg.ConfigFile != "" {
+		if err := oneIssuerFlagsUnset(fs, getenv); err != nil {
+			return config{}, err
+		}
+		issuers, err := readConfigFile(cfg.ConfigFile)
+		if err != nil {
+			return config{}, err
+		}
+		cfg.Issuers = issuers
+		cfg.ClaimsNamespace = "" // each issuer has its own
+	}
 	if err := cfg.validate(); err != nil {
 		return config{}, err
 	}
 	return cfg, nil
 }
 
+// oneIssuerFlags are the flags (and their variables) that describe the one
+// issuer of the command line, which -config replaces.
+var oneIssuerFlags = []struct{ flag, env string }{
+	{"jwks-url", "JWKS_URL"}, {"issuer", "ISSUER"}, {"audience", "AUDIENCE"},
+	{"claims-namespace", "CLAIMS_NAMESPACE"}, {"typ", "TYP"}, {"insecure-allow-http-jwks", "INSECURE_ALLOW_HTTP_JWKS"},
+}
+
+// oneIssuerFlagsUnset reports a one-issuer flag or variable given with
+// -config: which of the two should win is not for the server to guess.
+func oneIssuerFlagsUnset(fs *flag.FlagSet, getenv func(string) string) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, f := range oneIssuerFlags {
+		switch {
+		case set[f.flag]:
+			return usagef("-config and -%s cannot be combined: the file describes every issuer", f.flag)
+		case getenv(f.env) != "":
+			return usagef("-config and %s (environment) cannot be combined: the file describes every issuer", f.env)
+		}
+	}
+	return nil
+}
+
 func (c *config) validate() error {
 	host, _, err := net.SplitHostPort(c.Addr)
 	if err != nil {
 		return usagef("-addr %q: %v", c.Addr, err)
+	}
+	if c.ConfigFile != "" {
+		return nil // the issuers were checked by readConfigFile
 	}
 	if c.ClaimsNamespace == "" {
 		return usagef("-claims-namespace must not be empty")
@@ -155,24 +217,34 @@ func (c *config) validate() error {
 		}
 		return nil
 	}
-	u, err := url.Parse(c.JWKSURL)
-	if err != nil || u.Host == "" {
-		return usagef("-jwks-url %q is not an absolute URL", c.JWKSURL)
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !c.InsecureAllowHTTPJWKS && !isLoopback(u.Hostname()) {
-			return usagef("-jwks-url %q: http:// is accepted for loopback hosts only (use https, or -insecure-allow-http-jwks on a closed test network)", c.JWKSURL)
-		}
-	default:
-		return usagef("-jwks-url %q: scheme must be https", c.JWKSURL)
+	if err := checkKeysURL(c.JWKSURL, c.InsecureAllowHTTPJWKS, "-insecure-allow-http-jwks"); err != nil {
+		return usagef("-jwks-url %v", err)
 	}
 	if c.Issuer == "" {
 		return usagef("-issuer (or ISSUER) is required with -jwks-url")
 	}
 	if c.Audience == "" {
 		return usagef("-audience (or AUDIENCE) is required with -jwks-url")
+	}
+	return nil
+}
+
+// checkKeysURL checks a URL keys are fetched from (a JWK set, or an issuer
+// to discover): absolute, https, or http for loopback hosts unless
+// insecure, whose switch is named in the error.
+func checkKeysURL(raw string, insecure bool, insecureSwitch string) error {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%q is not an absolute URL", raw)
+	}
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !insecure && !isLoopback(u.Hostname()) {
+			return fmt.Errorf("%q: http:// is accepted for loopback hosts only (use https, or %s on a closed test network)", raw, insecureSwitch)
+		}
+	default:
+		return fmt.Errorf("%q: scheme must be https", raw)
 	}
 	return nil
 }

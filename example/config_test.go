@@ -11,7 +11,6 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessiongate/sessiongate/jwks/jwkstest"
-	"github.com/sessiongate/sessiongate/session"
 )
 
 func envFunc(m map[string]string) func(string) string {
@@ -19,7 +18,7 @@ func envFunc(m map[string]string) func(string) string {
 }
 
 func TestParseConfig(t *testing.T) {
-	devDefaults := config{Addr: defaultAddr, Audience: devDefaultAudience, ClaimsNamespace: session.DefaultNamespace}
+	devDefaults := config{Addr: defaultAddr, Audience: devDefaultAudience, ClaimsNamespace: defaultClaimsNamespace}
 	prod := func(c config) config {
 		c.JWKSURL = "https://idp.example.com/.well-known/jwks.json"
 		c.Issuer = "https://idp.example.com/"
@@ -28,7 +27,7 @@ func TestParseConfig(t *testing.T) {
 			c.Addr = defaultAddr
 		}
 		if c.ClaimsNamespace == "" {
-			c.ClaimsNamespace = session.DefaultNamespace
+			c.ClaimsNamespace = defaultClaimsNamespace
 		}
 		return c
 	}
@@ -54,13 +53,13 @@ func TestParseConfig(t *testing.T) {
 		{
 			name: "typ flag",
 			args: []string{"-typ", "at+jwt"},
-			want: config{Addr: defaultAddr, Audience: devDefaultAudience, ClaimsNamespace: session.DefaultNamespace, Typ: "at+jwt"},
+			want: config{Addr: defaultAddr, Audience: devDefaultAudience, ClaimsNamespace: defaultClaimsNamespace, Typ: "at+jwt"},
 		},
 		{
 			name: "typ environment, flag beats it",
 			args: []string{"-typ", "at+jwt"},
 			env:  map[string]string{"TYP": "JWT"},
-			want: config{Addr: defaultAddr, Audience: devDefaultAudience, ClaimsNamespace: session.DefaultNamespace, Typ: "at+jwt"},
+			want: config{Addr: defaultAddr, Audience: devDefaultAudience, ClaimsNamespace: defaultClaimsNamespace, Typ: "at+jwt"},
 		},
 		{
 			name: "typ environment",
@@ -72,7 +71,7 @@ func TestParseConfig(t *testing.T) {
 			name: "flag beats environment",
 			args: []string{"-addr", "127.0.0.1:1", "-audience", "aud-flag"},
 			env:  map[string]string{"ADDR": "127.0.0.1:2", "AUDIENCE": "aud-env"},
-			want: config{Addr: "127.0.0.1:1", Audience: "aud-flag", ClaimsNamespace: session.DefaultNamespace},
+			want: config{Addr: "127.0.0.1:1", Audience: "aud-flag", ClaimsNamespace: defaultClaimsNamespace},
 		},
 		{
 			name: "empty environment variable is unset",
@@ -82,12 +81,12 @@ func TestParseConfig(t *testing.T) {
 		{
 			name: "development mode on all interfaces",
 			args: []string{"-addr", ":8081"},
-			want: config{Addr: ":8081", Audience: devDefaultAudience, ClaimsNamespace: session.DefaultNamespace},
+			want: config{Addr: ":8081", Audience: devDefaultAudience, ClaimsNamespace: defaultClaimsNamespace},
 		},
 		{
 			name: "development mode on localhost",
 			args: []string{"-addr", "localhost:0"},
-			want: config{Addr: "localhost:0", Audience: devDefaultAudience, ClaimsNamespace: session.DefaultNamespace},
+			want: config{Addr: "localhost:0", Audience: devDefaultAudience, ClaimsNamespace: defaultClaimsNamespace},
 		},
 		{name: "production flags", args: prodArgs, want: prod(config{})},
 		{
@@ -108,23 +107,23 @@ func TestParseConfig(t *testing.T) {
 		{
 			name: "production: http for loopback",
 			args: []string{"-jwks-url", "http://127.0.0.1:9999/jwks", "-issuer", "i", "-audience", "a"},
-			want: config{Addr: defaultAddr, JWKSURL: "http://127.0.0.1:9999/jwks", Issuer: "i", Audience: "a", ClaimsNamespace: session.DefaultNamespace},
+			want: config{Addr: defaultAddr, JWKSURL: "http://127.0.0.1:9999/jwks", Issuer: "i", Audience: "a", ClaimsNamespace: defaultClaimsNamespace},
 		},
 		{
 			name: "production: http for localhost",
 			args: []string{"-jwks-url", "http://localhost:9999/jwks", "-issuer", "i", "-audience", "a"},
-			want: config{Addr: defaultAddr, JWKSURL: "http://localhost:9999/jwks", Issuer: "i", Audience: "a", ClaimsNamespace: session.DefaultNamespace},
+			want: config{Addr: defaultAddr, JWKSURL: "http://localhost:9999/jwks", Issuer: "i", Audience: "a", ClaimsNamespace: defaultClaimsNamespace},
 		},
 		{
 			name: "production: http for any host with the insecure flag",
 			args: []string{"-jwks-url", "http://idp.internal/jwks", "-issuer", "i", "-audience", "a", "-insecure-allow-http-jwks"},
-			want: config{Addr: defaultAddr, JWKSURL: "http://idp.internal/jwks", Issuer: "i", Audience: "a", ClaimsNamespace: session.DefaultNamespace, InsecureAllowHTTPJWKS: true},
+			want: config{Addr: defaultAddr, JWKSURL: "http://idp.internal/jwks", Issuer: "i", Audience: "a", ClaimsNamespace: defaultClaimsNamespace, InsecureAllowHTTPJWKS: true},
 		},
 		{
 			name: "production: http for any host with the insecure variable",
 			args: []string{"-jwks-url", "http://idp.internal/jwks", "-issuer", "i", "-audience", "a"},
 			env:  map[string]string{"INSECURE_ALLOW_HTTP_JWKS": "true"},
-			want: config{Addr: defaultAddr, JWKSURL: "http://idp.internal/jwks", Issuer: "i", Audience: "a", ClaimsNamespace: session.DefaultNamespace, InsecureAllowHTTPJWKS: true},
+			want: config{Addr: defaultAddr, JWKSURL: "http://idp.internal/jwks", Issuer: "i", Audience: "a", ClaimsNamespace: defaultClaimsNamespace, InsecureAllowHTTPJWKS: true},
 		},
 	}
 	for _, tt := range tests {
@@ -188,7 +187,7 @@ func TestParseConfigHelp(t *testing.T) {
 	var b strings.Builder
 	printUsage(&b, envFunc(map[string]string{"ADDR": "127.0.0.1:9999"}))
 	out := b.String()
-	for _, name := range []string{"-addr", "-jwks-url", "-issuer", "-audience", "-claims-namespace", "-typ", "-insecure-allow-http-jwks"} {
+	for _, name := range []string{"-addr", "-config", "-jwks-url", "-issuer", "-audience", "-claims-namespace", "-typ", "-insecure-allow-http-jwks"} {
 		assert.Contains(t, out, name)
 	}
 	for _, env := range envNames {
@@ -213,7 +212,7 @@ func TestTypFlag(t *testing.T) {
 		got := ts.do(t, "GET", "/me", bearer(ts.token(s, opt)))
 		assert.Equal(t, http.StatusUnauthorized, got.status, "typ %s: %s", name, got.body)
 	}
-	got := ts.do(t, "GET", "/me", bearer(devToken(ts.issuer, s, ts.audience, session.DefaultNamespace, "at+jwt")))
+	got := ts.do(t, "GET", "/me", bearer(devToken(ts.issuer, s, ts.audience, defaultClaimsNamespace, "at+jwt")))
 	assert.Equal(t, http.StatusOK, got.status, got.body)
 
 	// Without the flag typ is not checked.

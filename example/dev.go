@@ -79,10 +79,14 @@ func devSession(now time.Time) session.ActiveSession {
 func ptr[T any](v T) *T { return &v }
 
 // devToken mints the token for s with the development issuer, for audience
-// and with the claims under namespace, as the identity provider sends them;
-// typ, when not empty, is its "typ" header (the -typ the server requires).
+// and with the claims under namespace, as the identity provider sends them,
+// with the OAuth scope of GET /documents; typ, when not empty, is its "typ"
+// header (the -typ the server requires).
 func devToken(iss *jwkstest.Issuer, s session.ActiveSession, audience, namespace, typ string) string {
-	opts := []jwkstest.Option{jwkstest.WithAudience(audience), jwkstest.WithNamespace(namespace), jwkstest.WithIDNameObjects()}
+	opts := []jwkstest.Option{
+		jwkstest.WithAudience(audience), jwkstest.WithNamespace(namespace), jwkstest.WithIDNameObjects(),
+		jwkstest.WithClaim("scope", documentsScope),
+	}
 	if typ != "" {
 		opts = append(opts, jwkstest.WithTyp(typ))
 	}
@@ -115,7 +119,7 @@ func printDevBanner(w io.Writer, baseURL, token string, s session.ActiveSession)
 	fmt.Fprintf(&b, "sessiongate example, development mode: a built-in issuer signs tokens for %s\n", baseURL)
 	fmt.Fprintf(&b, "  discovery: %s%s\n", baseURL, jwkstest.DiscoveryPath)
 	fmt.Fprintf(&b, "  JWK set:   %s%s\n", baseURL, jwkstest.JWKSPath)
-	fmt.Fprintf(&b, "\nToken for %s (role owner, plan %s), valid for one hour, until %s:\n\n", s.Email, session.PlanOrgStandard, exp)
+	fmt.Fprintf(&b, "\nToken for %s (role owner, plan %s, scope %s), valid for one hour, until %s:\n\n", s.Email, session.PlanOrgStandard, documentsScope, exp)
 	fmt.Fprintf(&b, "  TOKEN=%s\n", token)
 	fmt.Fprintf(&b, "\nPaste the TOKEN line into a shell, then try:\n\n")
 	bearer := `-H "Authorization: Bearer $TOKEN" `
@@ -128,6 +132,7 @@ func printDevBanner(w io.Writer, baseURL, token string, s session.ActiveSession)
 		{true, "/admin"},
 		{true, "/templates"},
 		{true, "/billing"},
+		{true, "/documents"},
 		{false, "/hello"},
 		{true, "/hello"},
 	} {
@@ -137,8 +142,8 @@ func printDevBanner(w io.Writer, baseURL, token string, s session.ActiveSession)
 		}
 		fmt.Fprintf(&b, "  curl -i %s%s%s\n", h, baseURL, l.path)
 	}
-	fmt.Fprintf(&b, "\nWith this token every route answers 200. Without it /me, /admin, /templates and /billing\n")
-	fmt.Fprintf(&b, "answer 401, an invalid one gets 401 everywhere (also on /hello), and a valid token that\n")
-	fmt.Fprintf(&b, "lacks the role, permission or plan gets 403.\n")
+	fmt.Fprintf(&b, "\nWith this token every route answers 200. Without it /me, /admin, /templates, /billing and\n")
+	fmt.Fprintf(&b, "/documents answer 401, an invalid one gets 401 everywhere (also on /hello), and a valid\n")
+	fmt.Fprintf(&b, "token that lacks the role, permission, plan or scope gets 403.\n")
 	_, _ = io.WriteString(w, b.String())
 }

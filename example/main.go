@@ -1,17 +1,20 @@
 // Command example is a small chi server that shows sessiongate at work: it
-// verifies bearer tokens against an identity provider's JWK set and guards
-// routes by role, permission and plan.
+// verifies bearer tokens against the policies of the issuers it trusts,
+// each with its own JWK set, and guards routes by role, permission, plan and
+// OAuth scope.
 //
 // Usage:
 //
 //	go run ./example                     # development mode
 //	go run ./example -jwks-url https://idp.example.com/.well-known/jwks.json \
 //		-issuer https://idp.example.com/ -audience https://api.example.com
+//	go run ./example -config issuers.json # several issuers
 //
 // Flags (each also read from the environment variable in brackets; a flag
 // beats its variable):
 //
 //	-addr [ADDR]                          listen address, default 127.0.0.1:8080
+//	-config [CONFIG]                      JSON file of issuers (below); not with the flags after it
 //	-jwks-url [JWKS_URL]                  identity provider's JWK set URL (https, or http for loopback)
 //	-issuer [ISSUER]                      accepted "iss", required with -jwks-url
 //	-audience [AUDIENCE]                  accepted "aud", required with -jwks-url
@@ -20,14 +23,47 @@
 //	-insecure-allow-http-jwks [INSECURE_ALLOW_HTTP_JWKS]
 //	                                      accept http:// for a JWKS host that is not loopback
 //
-// Without -jwks-url it runs in development mode: a built-in issuer from
-// package jwkstest, with an ES256 key generated at start, serves its
-// discovery document and JWK set on the server's own listener
+// The flags from -jwks-url on describe one issuer: a shorthand for a
+// -config file, which lists any number of issuers:
+//
+//	{"issuers": [
+//	  {"issuer": "https://auth.example.com/", "discovery": true, "audiences": ["https://api.example.com"]},
+//	  {"issuer": "https://login.example.net/{tenantid}/v2.0",
+//	   "jwks_url": "https://login.example.net/common/discovery/v2.0/keys",
+//	   "audiences": ["api://documents"], "tenants": ["7f2c…"], "required_scopes": ["documents:read"]}
+//	]}
+//
+// An entry's fields (each issuer has its own; the names are exact, and an
+// unknown name, a name given twice, trailing data or a file over 1 MiB is a
+// usage error):
+//
+//	issuer                    accepted "iss", compared exactly; may hold the segment {tenantid} (required)
+//	jwks_url                  its JWK set URL (https, or http for loopback)
+//	discovery                 true: find the JWK set by OpenID Connect discovery of issuer
+//	                          (exactly one of jwks_url and discovery)
+//	audiences                 accepted "aud" values (required)
+//	algorithms                accepted algorithms; default: the middleware's list
+//	typ                       required "typ" header; default: not checked
+//	tenants                   the tenants a {tenantid} issuer accepts (required for one)
+//	namespaced_only           custom claims only under claims_namespace
+//	required_scopes           OAuth scopes every token must carry (else 401 at authentication)
+//	claims_namespace          custom claim prefix; default https://verdocs.com/
+//	roles_claim, permissions_claim, plans_claim
+//	                          where roles, permissions and plans come from; default: Verdocs claims
+//	allow_signing_sessions    accept document-signing tokens
+//	insecure_allow_http_jwks  INSECURE: http:// for this issuer's non-loopback JWKS or discovery host
+//
+// Each issuer gets a key set of its own, whose keys verify only its tokens.
+//
+// Without -jwks-url or -config it runs in development mode: a built-in
+// issuer from package jwkstest, with an ES256 key generated at start, serves
+// its discovery document and JWK set on the server's own listener
 // (/.well-known/openid-configuration, /.well-known/jwks.json); the server
 // fetches its keys from there like from any identity provider, and prints a
-// token (valid for one hour) for an owner with the org:standard plan, with a
-// curl line per route. Development mode listens on loopback (or on all
-// interfaces, its issuer then being on the loopback address).
+// token (valid for one hour) for an owner with the org:standard plan and the
+// documents:read scope, with a curl line per route. Development mode listens
+// on loopback (or on all interfaces, its issuer then being on the loopback
+// address).
 //
 // Routes:
 //
@@ -36,12 +72,14 @@
 //	GET /admin      RequireRole("owner")              {"ok":true}
 //	GET /templates  RequirePermission("template:member:read")  {"ok":true}
 //	GET /billing    RequirePlan("org:standard")       {"ok":true}
+//	GET /documents  RequireScope("documents:read")    {"ok":true}
 //	GET /hello      optional authentication           {"authenticated":false} or {"authenticated":true,"email":"…"}
 //
 // Refusals are the middleware's RFC 6750 answers: 401 (no token, or an
-// invalid one, also on /hello), 403 insufficient_scope, 400 for malformed
-// requests, 503 with Retry-After while no key set is loaded. Logs (slog,
-// text) go to standard error, including "listening on ADDR" once the
+// invalid one, also on /hello), 403 insufficient_scope (with
+// scope="documents:read" on /documents), 400 for malformed requests, 503
+// with Retry-After while the token's issuer has no key set loaded. Logs
+// (slog, text) go to standard error, including "listening on ADDR" once the
 // listener is bound and the reason of every refused request; the
 // development banner goes to standard output. SIGINT or SIGTERM shuts the
 // server down gracefully (10 s at most) and exits 0; a second signal kills
@@ -178,7 +216,7 @@ func printUsage(w io.Writer, getenv func(string) string) {
 		// An invalid environment value: show the built-in defaults.
 		fs, _ = newFlagSet(&cfg, func(string) string { return "" })
 	}
-	fmt.Fprintf(w, "Usage: example [flags]\n\nWithout -jwks-url the server runs in development mode with a built-in issuer.\n\nFlags (environment variable in brackets):\n")
+	fmt.Fprintf(w, "Usage: example [flags]\n\nWithout -jwks-url or -config the server runs in development mode with a built-in issuer.\n\nFlags (environment variable in brackets):\n")
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 }

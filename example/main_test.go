@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessiongate/sessiongate/jwks/jwkstest"
 	"github.com/sessiongate/sessiongate/session"
 )
 
@@ -128,9 +129,10 @@ func get(t *testing.T, url, token string) (int, string) {
 	return resp.StatusCode, string(body)
 }
 
-// TestBinary builds the real program, runs it in development mode on a free
-// loopback port, uses the token it prints, and stops it with SIGINT or
-// SIGTERM.
+// TestBinary builds the real program and runs it on a free loopback port:
+// in development mode, using the token it prints, stopped with SIGINT or
+// SIGTERM; with -config and two issuers (one a template); and with a bad
+// -config file, which exits with status 2.
 func TestBinary(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("sends SIGINT and SIGTERM")
@@ -145,37 +147,80 @@ func TestBinary(t *testing.T) {
 	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) { runBinary(t, bin, sig) })
 	}
+	t.Run("config", func(t *testing.T) { runBinaryConfig(t, bin) })
+	t.Run("bad config", func(t *testing.T) {
+		path := writeFile(t, `{"issuers":[{"issuer":"https://a.example/","jwks_url":"https://a.example/jwks","discovery":true,"audiences":["x"]}]}`)
+		cmd := exec.Command(bin, "-config", path)
+		cmd.Env = cleanEnv()
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		require.ErrorAs(t, err, &exit, "%s", out)
+		assert.Equal(t, 2, exit.ExitCode(), "%s", out)
+		assert.Contains(t, string(out), `issuers[0] "https://a.example/": "jwks_url" and "discovery" exclude each other`)
+	})
 }
 
-func runBinary(t *testing.T, bin string, sig os.Signal) {
-	cmd := exec.Command(bin, "-addr", "127.0.0.1:0")
-	cmd.Env = cleanEnv()
-	stdout, stderr := newOutputBuffer(), newOutputBuffer()
-	cmd.Stdout, cmd.Stderr = stdout, stderr
-	require.NoError(t, cmd.Start())
-	exited := make(chan struct{}) // closed when the process has exited
-	var waitErr error
+// process is a running example binary.
+type process struct {
+	cmd            *exec.Cmd
+	stdout, stderr *outputBuffer
+	exited         chan struct{} // closed when the process has exited
+	waitErr        error         // set before exited is closed
+}
+
+// startBinary starts bin with args and the example's variables removed from
+// the environment; it is killed when the test ends, if still running.
+func startBinary(t *testing.T, bin string, args ...string) *process {
+	t.Helper()
+	p := &process{cmd: exec.Command(bin, args...), stdout: newOutputBuffer(), stderr: newOutputBuffer(), exited: make(chan struct{})}
+	p.cmd.Env = cleanEnv()
+	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
+	require.NoError(t, p.cmd.Start())
 	go func() {
-		waitErr = cmd.Wait()
-		close(exited)
+		p.waitErr = p.cmd.Wait()
+		close(p.exited)
 	}()
 	t.Cleanup(func() {
 		select {
-		case <-exited:
+		case <-p.exited:
 		default:
-			_ = cmd.Process.Kill()
-			<-exited
+			_ = p.cmd.Process.Kill()
+			<-p.exited
 		}
 		if t.Failed() {
-			t.Logf("stdout:\n%s\nstderr:\n%s", stdout, stderr)
+			t.Logf("stdout:\n%s\nstderr:\n%s", p.stdout, p.stderr)
 		}
 	})
+	return p
+}
 
-	const startTimeout = 30 * time.Second // a loaded 2-core machine
-	addr := waitFor(t, stderr, "listening line", startTimeout, listeningAddr)
-	token := waitFor(t, stdout, "token", startTimeout, printedToken)
+// startTimeout bounds the start of the binary on a loaded 2-core machine.
+const startTimeout = 30 * time.Second
+
+// stop sends sig and checks a clean exit: status 0, the shutdown logged,
+// nothing logged at Warn or Error.
+func (p *process) stop(t *testing.T, sig os.Signal) {
+	t.Helper()
+	require.NoError(t, p.cmd.Process.Signal(sig))
+	select {
+	case <-p.exited:
+		require.NoError(t, p.waitErr, "exit status after %v", sig)
+	case <-time.After(15 * time.Second):
+		t.Fatalf("still running 15 s after %v", sig)
+	}
+	logs := p.stderr.String()
+	assert.Contains(t, logs, `msg="shutting down"`)
+	assert.Contains(t, logs, `msg=stopped`)
+	assert.NotContains(t, logs, "level=ERROR")
+	assert.NotContains(t, logs, "level=WARN")
+}
+
+func runBinary(t *testing.T, bin string, sig os.Signal) {
+	p := startBinary(t, bin, "-addr", "127.0.0.1:0")
+	addr := waitFor(t, p.stderr, "listening line", startTimeout, listeningAddr)
+	token := waitFor(t, p.stdout, "token", startTimeout, printedToken)
 	base := "http://" + addr
-	assert.Contains(t, stdout.String(), `curl -i -H "Authorization: Bearer $TOKEN" `+base+"/me\n")
+	assert.Contains(t, p.stdout.String(), `curl -i -H "Authorization: Bearer $TOKEN" `+base+"/me\n")
 
 	status, body := get(t, base+"/me", token)
 	require.Equal(t, http.StatusOK, status, body)
@@ -193,18 +238,52 @@ func runBinary(t *testing.T, bin string, sig os.Signal) {
 	status, body = get(t, base+"/admin", "")
 	assert.Equal(t, http.StatusUnauthorized, status, body)
 
-	require.NoError(t, cmd.Process.Signal(sig))
-	select {
-	case <-exited:
-		require.NoError(t, waitErr, "exit status after %v", sig)
-	case <-time.After(15 * time.Second):
-		t.Fatalf("still running 15 s after %v", sig)
+	p.stop(t, sig)
+}
+
+// runBinaryConfig runs the binary with a -config file of two test-kit
+// issuers, one of them a template (see issuers_test.go), and checks both
+// issuers' tokens against /me, each with its own audience.
+func runBinaryConfig(t *testing.T, bin string) {
+	s := newIssuers(t)
+	p := startBinary(t, bin, "-addr", "127.0.0.1:0", "-config", s.issuersFile(t, nil))
+	addr := waitFor(t, p.stderr, "listening line", startTimeout, listeningAddr)
+	base := "http://" + addr
+	// Both key sets are fetched at start; the logs name their issuers.
+	for _, iss := range []string{s.a.URL(), templateB} {
+		waitFor(t, p.stderr, "key set of "+iss, startTimeout, func(logs string) (bool, bool) {
+			ok := strings.Contains(logs, `msg="key set loaded" issuer=`+iss+" keys=1")
+			return ok, ok
+		})
 	}
-	logs := stderr.String()
-	assert.Contains(t, logs, `msg="shutting down"`)
-	assert.Contains(t, logs, `msg=stopped`)
-	assert.NotContains(t, logs, "level=ERROR")
-	assert.NotContains(t, logs, "level=WARN")
+	assert.Contains(t, p.stderr.String(), "mode=production")
+
+	for _, tt := range []struct {
+		name   string
+		token  string
+		status int
+	}{
+		{"A", s.tokenA(), http.StatusOK},
+		{"B tenant-1", s.tokenB("tenant-1"), http.StatusOK},
+		{"B tenant-2", s.tokenB("tenant-2"), http.StatusOK},
+		{"A with B's audience", s.tokenA(jwkstest.WithAudience(audienceB)), http.StatusUnauthorized},
+		{"B with A's audience", s.tokenB("tenant-1", jwkstest.WithAudience(audienceA)), http.StatusUnauthorized},
+		{"B tenant not allowed", s.tokenB("tenant-3"), http.StatusUnauthorized},
+	} {
+		status, body := get(t, base+"/me", tt.token)
+		if !assert.Equal(t, tt.status, status, "%s: %s", tt.name, body) || status != http.StatusOK {
+			continue
+		}
+		var me session.ActiveSession
+		require.NoError(t, json.Unmarshal([]byte(body), &me))
+		assert.Equal(t, "ada@example.com", me.Email, tt.name)
+		assert.True(t, me.HasRole(session.RoleOwner), "%s: roles from its issuer's namespace", tt.name)
+	}
+	status, body := get(t, base+"/documents", s.tokenB("tenant-1", jwkstest.WithoutClaims("scope")))
+	assert.Equal(t, http.StatusForbidden, status, body)
+	assert.Empty(t, p.stdout.String(), "no development banner with -config")
+
+	p.stop(t, syscall.SIGTERM)
 }
 
 // run, in process: serves until its context ends, then returns nil.
@@ -236,6 +315,7 @@ func TestRunErrors(t *testing.T) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()
+	badFile := writeFile(t, `{"issuers":[{"issuer":"https://a.example/","discovery":true,"audiences":["x"],"audience":"y"}]}`)
 
 	tests := []struct {
 		name      string
@@ -245,6 +325,8 @@ func TestRunErrors(t *testing.T) {
 	}{
 		{"bad flag", []string{"-nope"}, true, "flag provided but not defined"},
 		{"production without issuer", []string{"-jwks-url", "https://idp.example.com/jwks", "-audience", "a"}, true, "-issuer (or ISSUER) is required"},
+		{"config with an unknown field", []string{"-config", badFile}, true, `issuers[0] "https://a.example/": unknown field "audience"`},
+		{"config and -issuer", []string{"-config", badFile, "-issuer", "https://a.example/"}, true, "-config and -issuer cannot be combined"},
 		{"address in use", []string{"-addr", ln.Addr().String()}, false, "address already in use"},
 	}
 	for _, tt := range tests {

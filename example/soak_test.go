@@ -19,7 +19,6 @@ import (
 
 	"github.com/sessiongate/sessiongate/jwks"
 	"github.com/sessiongate/sessiongate/jwks/jwkstest"
-	"github.com/sessiongate/sessiongate/session"
 )
 
 // The outage-and-load soak: the example's handler on a loopback listener,
@@ -91,7 +90,7 @@ func TestSoakOutageAndLoad(t *testing.T) {
 	)
 	cfg := config{
 		JWKSURL: idp.JWKSURL(), Issuer: idp.URL(), Audience: jwkstest.DefaultAudience,
-		ClaimsNamespace: session.DefaultNamespace,
+		ClaimsNamespace: defaultClaimsNamespace,
 		tuneKeys: func(c *jwks.Config) {
 			c.Refresh = jwks.RefreshConfig{Interval: refreshEvery, Min: refreshEvery, Max: refreshEvery, MaxBackoff: time.Second}
 			c.UnknownKID.Window = unknownWindow

@@ -6,23 +6,24 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
 
-// Defaults used for zero fields of [Config].
+// The defaults of zero fields of [Config], each written on its field.
 const (
-	DefaultMaxStale          = 24 * time.Hour
-	DefaultRefreshInterval   = 15 * time.Minute
-	DefaultMinRefresh        = time.Minute
-	DefaultMaxRefresh        = 24 * time.Hour
-	DefaultMaxBackoff        = 5 * time.Minute
-	DefaultUnknownKIDWindow  = 30 * time.Second
-	DefaultNegativeCacheSize = 1024
-	DefaultNegativeCacheTTL  = 5 * time.Minute
-	DefaultFetchTimeout      = 10 * time.Second
-	DefaultHeaderTimeout     = 5 * time.Second
-	DefaultMaxBodyBytes      = 1 << 20
+	defaultMaxStale          = 24 * time.Hour
+	defaultRefreshInterval   = 15 * time.Minute
+	defaultMinRefresh        = time.Minute
+	defaultMaxRefresh        = 24 * time.Hour
+	defaultMaxBackoff        = 5 * time.Minute
+	defaultUnknownKIDWindow  = 30 * time.Second
+	defaultNegativeCacheSize = 1024
+	defaultNegativeCacheTTL  = 5 * time.Minute
+	defaultFetchTimeout      = 10 * time.Second
+	defaultHeaderTimeout     = 5 * time.Second // of the default HTTP client
+	defaultMaxBodyBytes      = 1 << 20
 )
 
 // Limits that are not configurable.
@@ -44,16 +45,9 @@ const (
 // the default written on the field.
 type Config struct {
 	// Sources are the key sources that form the set; at least one. Each has
-	// its own fetch state; their keys are merged for lookup.
+	// its own fetch state; a lookup sees the keys of the sources that serve
+	// its issuer (see [Set.Key]).
 	Sources []Source
-
-	// Algorithms are the JWA signature algorithms keys may be used with.
-	// Default: RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512,
-	// EdDSA and Ed25519 (RFC 9864's name for EdDSA with an Ed25519 key; each
-	// name must be listed to be allowed). Only these are supported: HS* and
-	// "none" are refused, a remote JWK set never enables a shared-secret
-	// algorithm, and Ed448 is not supported.
-	Algorithms []string
 
 	// HTTPClient fetches key sets and discovery documents. Default: a client
 	// with a 10 s overall timeout, 5 s for connect, TLS handshake and
@@ -151,55 +145,66 @@ type systemClock struct{}
 func (systemClock) Now() time.Time                         { return time.Now() }
 func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
 
-// SourceKind says where a [Source] gets its keys.
-type SourceKind int
+// sourceKind says where a [Source] gets its keys.
+type sourceKind int
 
 // The kinds of [Source].
 const (
-	// KindURL fetches a JWK set from Source.URL.
-	KindURL SourceKind = iota + 1
-	// KindOIDC fetches <Source.Issuer>/.well-known/openid-configuration,
+	// kindURL fetches a JWK set from Source.url.
+	kindURL sourceKind = iota + 1
+	// kindOIDC fetches <Source.Issuer>/.well-known/openid-configuration,
 	// requires its "issuer" to equal Source.Issuer exactly, and fetches the
 	// JWK set from its "jwks_uri".
-	KindOIDC
-	// KindStatic serves the JWK set in Source.JSON; it never fetches.
-	KindStatic
+	kindOIDC
+	// kindStatic serves the JWK set in Source.json; it never fetches.
+	kindStatic
 )
 
 // Source is one origin of keys. Build it with [URLSource], [OIDCSource] or
-// [StaticSource], then set Issuer if wanted.
+// [StaticSource], then set Issuer if wanted; the zero Source is refused by
+// [New].
 type Source struct {
-	// Kind says where the keys come from.
-	Kind SourceKind
-	// URL is the JWK set URL (KindURL).
-	URL string
-	// Issuer is recorded on every key of the source (Key.Issuer); for
-	// KindOIDC it is also the issuer to discover and is required.
+	// Issuer binds the source's keys to one issuer: they verify only
+	// tokens of that issuer (see [Set.Key]) and carry it as Key.Issuer.
+	// Empty, the keys verify tokens of any issuer. It is compared exactly;
+	// it may hold the path segment {tenantid} at most once (a template
+	// issuer, see [OIDCSource]) and no other brace. [OIDCSource] sets it to
+	// the issuer it discovers.
 	Issuer string
-	// JSON is a JWK set document (KindStatic).
-	JSON []byte
+
+	kind sourceKind
+	url  string // the JWK set URL (kindURL)
+	json []byte // a JWK set document (kindStatic)
 }
 
 // URLSource returns a source that fetches the JWK set at jwksURL (https, or
 // http for a loopback host).
-func URLSource(jwksURL string) Source { return Source{Kind: KindURL, URL: jwksURL} }
+func URLSource(jwksURL string) Source { return Source{kind: kindURL, url: jwksURL} }
 
 // OIDCSource returns a source that discovers the JWK set of an OpenID
 // Connect issuer through <issuer>/.well-known/openid-configuration. The
 // document's "issuer" must equal issuer exactly, and its "jwks_uri" must be
 // https when issuer is (see [Config.InsecureAllowHTTPForAnyHost]). The
 // discovered jwks_uri is kept until a fetch from it fails; the next attempt
-// discovers again.
-func OIDCSource(issuer string) Source { return Source{Kind: KindOIDC, Issuer: issuer} }
+// discovers again. The source's keys are bound to issuer ([Source.Issuer]).
+//
+// An issuer with the path segment {tenantid} is the template issuer of a
+// multi-tenant provider, as Microsoft Entra ID has
+// ("https://login.microsoftonline.com/{tenantid}/v2.0"): the source reads
+// the common document, at the issuer with {tenantid} replaced by "common"
+// (https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration),
+// and accepts it only when its "issuer" is the template itself, as Entra's
+// is. The keys are bound to the template: lookups name the template issuer,
+// not a tenant's.
+func OIDCSource(issuer string) Source { return Source{kind: kindOIDC, Issuer: issuer} }
 
 // StaticSource returns a source that serves the keys of a JWK set document,
 // for tests and offline use. [New] applies key hygiene to it and fails when
 // no key passes.
-func StaticSource(jwksJSON []byte) Source { return Source{Kind: KindStatic, JSON: jwksJSON} }
+func StaticSource(jwksJSON []byte) Source { return Source{kind: kindStatic, json: jwksJSON} }
 
 // settings is a Config with defaults applied.
 type settings struct {
-	allowed     algMask
 	client      *http.Client
 	ownClient   bool
 	logger      *slog.Logger
@@ -224,16 +229,6 @@ func (c *Config) settings() (settings, error) {
 	if len(c.Sources) == 0 {
 		return s, configError("no sources")
 	}
-	if len(c.Algorithms) == 0 {
-		s.allowed = defaultAlgs
-	}
-	for _, a := range c.Algorithms {
-		b := algBit(a)
-		if b == 0 {
-			return s, configError("algorithm %q is not a supported signature algorithm", a)
-		}
-		s.allowed |= b
-	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
 	}
@@ -245,14 +240,14 @@ func (c *Config) settings() (settings, error) {
 		v    *time.Duration
 		def  time.Duration
 	}{
-		{"MaxStale", &s.maxStale, DefaultMaxStale},
-		{"Refresh.Interval", &s.refresh.Interval, DefaultRefreshInterval},
-		{"Refresh.Min", &s.refresh.Min, DefaultMinRefresh},
-		{"Refresh.Max", &s.refresh.Max, DefaultMaxRefresh},
-		{"Refresh.MaxBackoff", &s.refresh.MaxBackoff, DefaultMaxBackoff},
-		{"UnknownKID.Window", &s.unknown.Window, DefaultUnknownKIDWindow},
-		{"UnknownKID.NegativeCacheTTL", &s.unknown.NegativeCacheTTL, DefaultNegativeCacheTTL},
-		{"Fetch.Timeout", &s.fetch.Timeout, DefaultFetchTimeout},
+		{"MaxStale", &s.maxStale, defaultMaxStale},
+		{"Refresh.Interval", &s.refresh.Interval, defaultRefreshInterval},
+		{"Refresh.Min", &s.refresh.Min, defaultMinRefresh},
+		{"Refresh.Max", &s.refresh.Max, defaultMaxRefresh},
+		{"Refresh.MaxBackoff", &s.refresh.MaxBackoff, defaultMaxBackoff},
+		{"UnknownKID.Window", &s.unknown.Window, defaultUnknownKIDWindow},
+		{"UnknownKID.NegativeCacheTTL", &s.unknown.NegativeCacheTTL, defaultNegativeCacheTTL},
+		{"Fetch.Timeout", &s.fetch.Timeout, defaultFetchTimeout},
 	} {
 		if *d.v < 0 {
 			return s, configError("%s is negative", d.name)
@@ -268,10 +263,10 @@ func (c *Config) settings() (settings, error) {
 		return s, configError("negative size")
 	}
 	if s.unknown.NegativeCacheSize == 0 {
-		s.unknown.NegativeCacheSize = DefaultNegativeCacheSize
+		s.unknown.NegativeCacheSize = defaultNegativeCacheSize
 	}
 	if s.fetch.MaxBodyBytes == 0 {
-		s.fetch.MaxBodyBytes = DefaultMaxBodyBytes
+		s.fetch.MaxBodyBytes = defaultMaxBodyBytes
 	}
 	if c.HTTPClient != nil {
 		cl := *c.HTTPClient
@@ -282,6 +277,42 @@ func (c *Config) settings() (settings, error) {
 	}
 	s.client.CheckRedirect = sameOriginRedirects(s.client.CheckRedirect)
 	return s, nil
+}
+
+// tenantPlaceholder is the tenant segment of a template issuer.
+const tenantPlaceholder = "{tenantid}"
+
+// checkIssuerTemplate checks the placeholder of a template issuer: at most
+// one "{tenantid}", as a whole path segment of a URL, and no other brace (a
+// "{tenantId}" or "{tenant}" would otherwise be taken literally and never
+// match). Its errors carry no package prefix; callers wrap them.
+func checkIssuerTemplate(issuer string) error {
+	n := strings.Count(issuer, tenantPlaceholder)
+	if n > 1 {
+		return fmt.Errorf("%s appears %d times (at most once)", tenantPlaceholder, n)
+	}
+	if strings.ContainsAny(strings.Replace(issuer, tenantPlaceholder, "", 1), "{}") {
+		return fmt.Errorf("a brace outside the one %s placeholder", tenantPlaceholder)
+	}
+	if n == 0 {
+		return nil
+	}
+	u, err := url.Parse(issuer)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("a template issuer must be a URL with %s as a path segment", tenantPlaceholder)
+	}
+	if u.RawQuery != "" || u.Fragment != "" || !slices.Contains(strings.Split(u.Path, "/"), tenantPlaceholder) {
+		return fmt.Errorf("%s is not a whole path segment", tenantPlaceholder)
+	}
+	return nil
+}
+
+// discoveryBase returns the URL whose /.well-known/openid-configuration an
+// OIDC source reads: the issuer, or for a template issuer the issuer with
+// {tenantid} replaced by "common" (the multi-tenant document, whose
+// "issuer" is the template itself).
+func discoveryBase(issuer string) string {
+	return strings.Replace(issuer, tenantPlaceholder, "common", 1)
 }
 
 // checkURL validates a source or discovered URL. Its errors carry no

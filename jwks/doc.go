@@ -1,7 +1,7 @@
 // Package jwks provides remote JSON Web Key sets for verifying JWTs: it
 // fetches keys from identity providers, keeps them in memory for lookups by
-// kid and alg, follows key rotation, cannot be used to flood a provider, and
-// keeps serving through provider outages.
+// issuer, kid and alg, follows key rotation, cannot be used to flood a
+// provider, and keeps serving through provider outages.
 //
 // A [Set] is made of one or more sources: a JWK set URL ([URLSource]), an
 // OpenID Connect issuer whose discovery document names the JWK set
@@ -19,32 +19,35 @@
 //	if err := set.Start(ctx); err != nil {
 //		logger.Warn("key set not loaded yet; retrying in the background", "error", err)
 //	}
-//	key, err := set.Key(ctx, kid, alg) // verify the token's signature with key.Public
+//	key, err := set.Key(ctx, issuer, kid, alg) // verify the token's signature with key.Public
 //
 // # Lookups
 //
-// [Set.Key] answers from memory, without I/O or allocation, and returns the
-// same *[Key] for the same key for as long as it stays in the set. A kid
-// that is not in the set triggers one refetch of each source, shared by all
-// concurrent lookups and rate limited per source ([UnknownKIDConfig]); a
-// lookup never waits for the rate limiter, and recently seen unknown kids
-// are remembered in a bounded negative cache. A token without kid is
-// accepted only when exactly one key fits its alg. Errors are
-// [ErrKeyNotFound], [ErrAlgMismatch], [ErrAmbiguousKey], and
-// [ErrUnavailable] (inside an [*UnavailableError] that suggests a
-// Retry-After) when no usable set is loaded: an HTTP server should answer
-// that one with 503, not 401.
+// [Set.Key] answers from memory, without I/O or allocation (at most two map
+// lookups: the issuer's keys, then the kid), and returns the same *[Key] for
+// the same key for as long as it stays in the set. It considers only the
+// keys that may verify the issuer's tokens (see "Several sources"). A kid
+// that is not among them triggers one refetch of each source that could
+// serve the issuer, shared by all concurrent lookups and rate limited per
+// source ([UnknownKIDConfig]); a lookup never waits for the rate limiter,
+// and recently seen unknown kids are remembered in a bounded negative cache.
+// A token without kid is accepted only when exactly one of the issuer's keys
+// fits its alg. Errors are [ErrKeyNotFound], [ErrAlgMismatch],
+// [ErrAmbiguousKey], and [ErrUnavailable] (inside an [*UnavailableError]
+// that suggests a Retry-After) when no usable set is loaded: an HTTP server
+// should answer that one with 503, not 401.
 //
 // Nothing a token says chooses a URL: only configured sources are fetched.
-// The token's alg must be in [Config.Algorithms] and fit the key
-// ([Key.Fits]); HS* and "none" can never be enabled. Ed25519 has two names,
-// "EdDSA" (RFC 8037) and the fully-specified "Ed25519" (RFC 9864): a JWK
-// whose alg is either fits tokens naming either, while Config.Algorithms
-// decides which names a token may use. Ed448 is not supported.
+// The token's alg must be a supported signature algorithm and fit the key
+// ([Key.Fits]); HS* and "none" never are. Which algorithms an issuer's tokens
+// may use is the verifier's allow-list, not the key set's: the lookup gets
+// the alg the verifier accepted. Ed25519 has two names, "EdDSA" (RFC 8037)
+// and the fully-specified "Ed25519" (RFC 9864): a JWK whose alg is either
+// fits tokens naming either. Ed448 is not supported.
 //
 // # Key hygiene
 //
-// Every fetched set keeps only public signature keys usable with an allowed
+// Every fetched set keeps only public signature keys that fit a supported
 // algorithm. A key is dropped, logged once with the reason, and never served
 // when it is symmetric (kty "oct"); carries private members (d, p, q, dp,
 // dq, qi, oth, k); has a "use" other than "sig" or "key_ops" without
@@ -58,9 +61,10 @@
 // is Ed25519 with a point that is not canonically encoded (y >= p, or x = 0
 // with the sign bit set) or is of small order (one of the eight points whose
 // order divides 8, with which crypto/ed25519 accepts signatures made without
-// a private key); has an unknown kty or crv; has an alg that is not an
-// allowed signature algorithm; or shares its kid with another usable key of
-// the same set (all keys with that kid are dropped as ambiguous). A bad key
+// a private key); has an unknown kty or crv; has an alg that is not a
+// supported signature algorithm (RS*, PS*, ES*, EdDSA, Ed25519); or shares
+// its kid with another usable key of the same set (all keys with that kid
+// are dropped as ambiguous). A bad key
 // never fails the rest of the set, but a set left with no key (or with more
 // than 256 JWKs) counts as a failed fetch.
 //
@@ -93,13 +97,32 @@
 // [Set.Ready] reports whether every source is usable, for readiness probes;
 // [Set.Stats] returns counters and per-source state.
 //
-// # Several sources
+// # Several sources and issuers
 //
-// Each source has its own fetch state; its keys carry the source's Issuer
-// ([Key.Issuer]), which the caller should compare with the token's iss. A
-// kid that several sources publish is resolved by alg, or is
-// [ErrAmbiguousKey]. While any source is unavailable, an unknown kid is
-// answered with [ErrUnavailable] (the key might be that source's).
+// Each source has its own fetch state. A source bound to an issuer
+// ([Source.Issuer]; [OIDCSource] binds it to the issuer it discovers) serves
+// only that issuer's tokens, and its keys carry the issuer ([Key.Issuer]); a
+// source without issuer serves every issuer. A lookup for an issuer sees
+// the keys of the sources bound to exactly that issuer and of the sources
+// without issuer, never another issuer's: one issuer publishing a kid (or a
+// second key of an alg, for tokens without kid) cannot make another
+// issuer's lookups ambiguous. A kid that several of an issuer's sources
+// publish is resolved by alg, or is [ErrAmbiguousKey]; each snapshot of the
+// set logs such kids at Warn with the issuer and the sources. While one of
+// the issuer's sources is unavailable, an unknown kid is answered with
+// [ErrUnavailable] (the key might be that source's).
+//
+// The issuer "" looks at every source's keys, whatever their issuer: a
+// transitional, merged view for callers that cannot name the issuer before
+// the lookup, which must then compare Key.Issuer with the token's iss.
+//
+// An [OIDCSource] whose issuer has the path segment {tenantid} is the
+// template issuer of a multi-tenant provider such as Microsoft Entra ID
+// ("https://login.microsoftonline.com/{tenantid}/v2.0"): it discovers the
+// provider's common document (with {tenantid} replaced by "common"),
+// accepts it only when its "issuer" is the template itself, and binds the
+// keys to the template, which lookups then name. [New] refuses a
+// placeholder that repeats or is not a whole path segment.
 //
 // # Dependencies
 //

@@ -15,7 +15,7 @@ var (
 
 	// ErrAlgMismatch reports that a key with the requested kid exists but
 	// does not fit the requested alg (see [Key.Fits]), or that the alg is not
-	// an allowed signature algorithm at all.
+	// a supported signature algorithm at all.
 	ErrAlgMismatch = errors.New("jwks: key does not fit the token's alg")
 
 	// ErrAmbiguousKey reports that the request matches more than one key: a

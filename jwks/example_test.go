@@ -30,12 +30,12 @@ func ExampleStaticSource() {
 	}
 	defer set.Close()
 
-	key, err := set.Key(context.Background(), "2011-04-29", "RS256")
+	key, err := set.Key(context.Background(), "https://issuer.example", "2011-04-29", "RS256")
 	fmt.Printf("%s %s %T %v\n", key.ID, key.Issuer, key.Public, err)
 
-	_, err = set.Key(context.Background(), "hmac", "HS256")
+	_, err = set.Key(context.Background(), "https://issuer.example", "hmac", "HS256")
 	fmt.Println(err)
-	_, err = set.Key(context.Background(), "1", "ES384")
+	_, err = set.Key(context.Background(), "https://issuer.example", "1", "ES384")
 	fmt.Println(err)
 	fmt.Println(set.Stats().Keys, set.Stats().Sources[0].DroppedKeys)
 	// Output:
@@ -63,7 +63,8 @@ func ExampleURLSource() {
 		fmt.Println("not loaded yet:", err)
 	}
 	fmt.Println("ready:", set.Ready() == nil)
-	key, err := set.Key(context.Background(), "1", "ES256")
+	// A source without issuer serves tokens of any issuer.
+	key, err := set.Key(context.Background(), "https://login.example.com/", "1", "ES256")
 	fmt.Println(key.ID, err)
 	// Output:
 	// ready: true
@@ -88,7 +89,7 @@ func ExampleOIDCSource() {
 	}
 	defer set.Close()
 	// Without Start, the first lookup fetches.
-	key, err := set.Key(context.Background(), "1", "ES256")
+	key, err := set.Key(context.Background(), idp.URL, "1", "ES256")
 	fmt.Println(key.ID, key.Issuer == idp.URL, err)
 	// Output:
 	// 1 true <nil>
@@ -111,7 +112,7 @@ func ExampleUnavailableError() {
 	err = set.Start(context.Background())
 	fmt.Println("start failed:", errors.Is(err, jwks.ErrFetch))
 
-	_, err = set.Key(context.Background(), "1", "ES256")
+	_, err = set.Key(context.Background(), "", "1", "ES256")
 	var ue *jwks.UnavailableError
 	switch {
 	case errors.As(err, &ue):
@@ -124,6 +125,35 @@ func ExampleUnavailableError() {
 	// 503, Retry-After: 1
 }
 
+// Keys are resolved per issuer: two issuers publishing the same kid do not
+// make each other's tokens ambiguous. The issuer "" is the merged view of
+// every source, where they do.
+func ExampleSet_Key() {
+	one := jwks.StaticSource([]byte(exampleJWKS))
+	one.Issuer = "https://one.example/"
+	two := jwks.StaticSource([]byte(exampleJWKS)) // the same kids
+	two.Issuer = "https://two.example/"
+	set, err := jwks.New(jwks.Config{Sources: []jwks.Source{one, two}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer set.Close()
+	for _, iss := range []string{"https://one.example/", "https://two.example/", "https://other.example/", ""} {
+		key, err := set.Key(context.Background(), iss, "1", "ES256")
+		if err != nil {
+			fmt.Printf("%q: %v\n", iss, err)
+			continue
+		}
+		fmt.Printf("%q: the key of %s\n", iss, key.Issuer)
+	}
+	// Output:
+	// "https://one.example/": the key of https://one.example/
+	// "https://two.example/": the key of https://two.example/
+	// "https://other.example/": jwks: key not found
+	// "": jwks: ambiguous key
+}
+
 // Fits checks a token's alg against a key.
 func ExampleKey_Fits() {
 	set, err := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.StaticSource([]byte(exampleJWKS))}})
@@ -132,7 +162,7 @@ func ExampleKey_Fits() {
 		return
 	}
 	defer set.Close()
-	key, _ := set.Key(context.Background(), "1", "ES256")
+	key, _ := set.Key(context.Background(), "", "1", "ES256")
 	for _, alg := range []string{"ES256", "ES384", "RS256", "HS256", "none"} {
 		fmt.Println(alg, key.Fits(alg))
 	}
@@ -148,7 +178,6 @@ func ExampleKey_Fits() {
 func ExampleConfig() {
 	set, err := jwks.New(jwks.Config{
 		Sources:    []jwks.Source{jwks.URLSource("https://login.example.com/.well-known/jwks.json")},
-		Algorithms: []string{"RS256", "ES256"},
 		MaxStale:   6 * time.Hour,
 		Refresh:    jwks.RefreshConfig{Interval: 10 * time.Minute},
 		UnknownKID: jwks.UnknownKIDConfig{Window: time.Minute},

@@ -27,15 +27,15 @@ var errBodyTooLarge = errors.New("response body exceeds the size limit")
 var errCrossOriginRedirect = errors.New("redirect to another origin refused")
 
 func defaultHTTPClient() *http.Client {
-	dialer := &net.Dialer{Timeout: DefaultHeaderTimeout, KeepAlive: 30 * time.Second}
+	dialer := &net.Dialer{Timeout: defaultHeaderTimeout, KeepAlive: 30 * time.Second}
 	return &http.Client{
-		Timeout: DefaultFetchTimeout,
+		Timeout: defaultFetchTimeout,
 		Transport: &http.Transport{
 			Proxy:                  http.ProxyFromEnvironment,
 			DialContext:            dialer.DialContext,
 			TLSClientConfig:        &tls.Config{MinVersion: tls.VersionTLS12},
-			TLSHandshakeTimeout:    DefaultHeaderTimeout,
-			ResponseHeaderTimeout:  DefaultHeaderTimeout,
+			TLSHandshakeTimeout:    defaultHeaderTimeout,
+			ResponseHeaderTimeout:  defaultHeaderTimeout,
 			ExpectContinueTimeout:  time.Second,
 			IdleConnTimeout:        90 * time.Second,
 			MaxIdleConns:           16,
@@ -102,9 +102,11 @@ func get(ctx context.Context, client *http.Client, url string, maxBody int64, ac
 // discover fetches the OpenID Connect discovery document of issuer and
 // returns its jwks_uri, after checking that its issuer equals issuer exactly
 // and that jwks_uri is an acceptable URL: one checkURL accepts and, when
-// the document came over https, https too (unless insecureAny).
+// the document came over https, https too (unless insecureAny). For a
+// template issuer the document is the "common" one (see discoveryBase), and
+// its issuer must equal the template literally.
 func discover(ctx context.Context, client *http.Client, issuer string, maxBody int64, insecureAny bool) (string, error) {
-	u := strings.TrimSuffix(issuer, "/") + "/.well-known/openid-configuration"
+	u := strings.TrimSuffix(discoveryBase(issuer), "/") + "/.well-known/openid-configuration"
 	body, _, err := get(ctx, client, u, maxBody, "application/json")
 	if err != nil {
 		return "", err

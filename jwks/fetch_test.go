@@ -8,7 +8,7 @@ import (
 
 func TestRefreshIntervalClamp(t *testing.T) {
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	rc := RefreshConfig{Interval: DefaultRefreshInterval, Min: DefaultMinRefresh, Max: DefaultMaxRefresh}
+	rc := RefreshConfig{Interval: defaultRefreshInterval, Min: defaultMinRefresh, Max: defaultMaxRefresh}
 	date := now.Format(http.TimeFormat)
 	tests := []struct {
 		name   string
@@ -52,16 +52,16 @@ func TestRefreshIntervalClamp(t *testing.T) {
 	if got := refreshInterval(http.Header{"Cache-Control": {"max-age=60"}}, now, custom, 100*time.Hour, func() float64 { return 0.5 }); got != 5*time.Minute {
 		t.Errorf("custom Min: %v", got)
 	}
-	if got := refreshInterval(http.Header{"Cache-Control": {"max-age=86400"}}, now, rc, DefaultMaxStale, func() float64 { return 0.5 }); got != 12*time.Hour {
+	if got := refreshInterval(http.Header{"Cache-Control": {"max-age=86400"}}, now, rc, defaultMaxStale, func() float64 { return 0.5 }); got != 12*time.Hour {
 		t.Errorf("MaxStale/2 cap: %v", got)
 	}
 }
 
 func TestBackoffBounds(t *testing.T) {
 	for n := 1; n < 40; n++ {
-		base := min(firstBackoff<<min(n-1, 30), DefaultMaxBackoff)
+		base := min(firstBackoff<<min(n-1, 30), defaultMaxBackoff)
 		for range 50 {
-			d := backoff(n, DefaultMaxBackoff, defaultRand)
+			d := backoff(n, defaultMaxBackoff, defaultRand)
 			if d < base/2 || d > base {
 				t.Fatalf("backoff(%d) = %v, want in [%v, %v]", n, d, base/2, base)
 			}

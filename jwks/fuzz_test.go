@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/sessiongate/sessiongate/internal/jwa"
 )
 
 // FuzzParseKeySet feeds arbitrary bytes to JWK set parsing with key hygiene:
@@ -63,7 +65,7 @@ func FuzzParseKeySet(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
-		ps, err := parseKeySet(data, "iss", defaultAlgs, nil)
+		ps, err := parseKeySet(data, "iss", nil)
 		if err != nil {
 			if !errors.Is(err, ErrInvalidKeySet) {
 				t.Fatalf("error %v is not ErrInvalidKeySet", err)
@@ -78,10 +80,10 @@ func FuzzParseKeySet(f *testing.F) {
 		}
 		kids := map[string]bool{}
 		for _, k := range ps.keys {
-			if !k.checked || k.fits == 0 || k.fits&^typeMask(k.Public) != 0 || k.Issuer != "iss" {
+			if !k.checked || k.fits == 0 || k.fits&^jwa.Fitting(k.Public) != 0 || k.Issuer != "iss" {
 				t.Fatalf("bad key %+v", k)
 			}
-			if k.Alg != "" && k.fits != keyAlgMask(k.Alg) {
+			if k.Alg != "" && k.fits != jwa.Parse(k.Alg).Equivalent() {
 				t.Fatalf("key %q fits %b, alg %q", k.ID, k.fits, k.Alg)
 			}
 			if k.ID != "" {
@@ -92,7 +94,7 @@ func FuzzParseKeySet(f *testing.F) {
 			}
 			switch p := k.Public.(type) {
 			case *rsa.PublicKey:
-				if b := p.N.BitLen(); b < minRSABits || b > maxRSABits || p.E < 3 || p.E%2 == 0 {
+				if b := p.N.BitLen(); b < jwa.MinRSABits || b > maxRSABits || p.E < 3 || p.E%2 == 0 {
 					t.Fatalf("RSA key of %d bits, e=%d kept", b, p.E)
 				}
 				var r big.Int

@@ -13,11 +13,13 @@ import (
 	"slices"
 
 	"github.com/lestrrat-go/jwx/v2/jwk"
+
+	"github.com/sessiongate/sessiongate/internal/jwa"
 )
 
-// Key hygiene limits.
+// Key hygiene limits (the smallest RSA modulus is the table's,
+// jwa.MinRSABits).
 const (
-	minRSABits = 2048
 	maxRSABits = 8192
 	maxRSAExp  = 1<<31 - 1
 )
@@ -58,7 +60,7 @@ type moduliVerdicts map[[sha256.Size]byte]string
 // document is not a JSON object with a "keys" array, holds more than
 // maxKeysPerSet entries, or leaves no usable key. A bad key never fails the
 // set: it is dropped and listed in rejected.
-func parseKeySet(body []byte, issuer string, allowed algMask, prev moduliVerdicts) (*parsedSet, error) {
+func parseKeySet(body []byte, issuer string, prev moduliVerdicts) (*parsedSet, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(body, &top); err != nil || top == nil {
 		return nil, fmt.Errorf("%w: not a JSON object", ErrInvalidKeySet)
@@ -78,7 +80,7 @@ func parseKeySet(body []byte, issuer string, allowed algMask, prev moduliVerdict
 	rawOf := make([]json.RawMessage, 0, len(list))
 	idx := make([]int, 0, len(list))
 	for i, raw := range list {
-		k, kid, kty, reason := checkKey(raw, allowed, prev, ps.moduli)
+		k, kid, kty, reason := checkKey(raw, prev, ps.moduli)
 		if reason != "" {
 			ps.rejected = append(ps.rejected, newRejected(i, kid, kty, reason, raw))
 			continue
@@ -121,21 +123,15 @@ func newRejected(i int, kid, kty, reason string, raw []byte) rejectedKey {
 }
 
 func ktyOf(k *Key) string {
-	switch k.Public.(type) {
-	case *rsa.PublicKey:
-		return "RSA"
-	case *ecdsa.PublicKey:
-		return "EC"
-	default:
-		return "OKP"
-	}
+	kty, _ := jwa.KeyTypeOf(k.Public)
+	return kty
 }
 
 // checkKey applies key hygiene to one JWK. It returns the key, or the kid
 // and kty it could read and the reason it was dropped.
 // prev holds verdicts to reuse (may be nil); seen receives the verdicts of
 // this key's RSA modulus (may be nil).
-func checkKey(raw json.RawMessage, allowed algMask, prev, seen moduliVerdicts) (k *Key, kid, kty, reason string) {
+func checkKey(raw json.RawMessage, prev, seen moduliVerdicts) (k *Key, kid, kty, reason string) {
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
 		return nil, "", "", "not a JSON object"
@@ -192,14 +188,8 @@ func checkKey(raw json.RawMessage, allowed algMask, prev, seen moduliVerdicts) (
 			return nil, kid, kty, "key_ops does not include \"verify\""
 		}
 	}
-	if _, ok := m["alg"]; ok {
-		b := algBit(alg)
-		if b == 0 {
-			return nil, kid, kty, fmt.Sprintf("alg %q is not a supported signature algorithm", alg)
-		}
-		if keyAlgMask(alg)&allowed == 0 {
-			return nil, kid, kty, fmt.Sprintf("alg %q is not allowed", alg)
-		}
+	if _, ok := m["alg"]; ok && jwa.Parse(alg) == 0 {
+		return nil, kid, kty, fmt.Sprintf("alg %q is not a supported signature algorithm", alg)
 	}
 	jk, err := jwk.ParseKey(raw)
 	if err != nil {
@@ -215,7 +205,7 @@ func checkKey(raw json.RawMessage, allowed algMask, prev, seen moduliVerdicts) (
 			return nil, kid, kty, r
 		}
 	case *ecdsa.PublicKey:
-		if typeMask(p) == 0 {
+		if jwa.Fitting(p) == 0 {
 			return nil, kid, kty, "unsupported EC curve"
 		}
 		if _, err := p.ECDH(); err != nil {
@@ -228,13 +218,12 @@ func checkKey(raw json.RawMessage, allowed algMask, prev, seen moduliVerdicts) (
 	default:
 		return nil, kid, kty, fmt.Sprintf("not a signature key (%T)", pub)
 	}
-	tm := typeMask(pub)
-	if alg != "" && algBit(alg)&tm == 0 {
+	if alg != "" && !jwa.Parse(alg).Fits(pub) {
 		return nil, kid, kty, fmt.Sprintf("alg %q does not fit the key type or curve", alg)
 	}
-	fits := keyMask(pub, alg, allowed)
+	fits := keyAlgs(pub, alg)
 	if fits == 0 {
-		return nil, kid, kty, "no allowed algorithm fits the key"
+		return nil, kid, kty, "no supported algorithm fits the key"
 	}
 	return &Key{ID: kid, Alg: alg, Public: pub, fits: fits, checked: true}, kid, kty, ""
 }
@@ -264,8 +253,8 @@ func checkRSA(p *rsa.PublicKey, rawE json.RawMessage, prev, seen moduliVerdicts)
 		return "malformed RSA key"
 	}
 	bits := p.N.BitLen()
-	if bits < minRSABits {
-		return fmt.Sprintf("RSA modulus of %d bits is below %d", bits, minRSABits)
+	if bits < jwa.MinRSABits {
+		return fmt.Sprintf("RSA modulus of %d bits is below %d", bits, jwa.MinRSABits)
 	}
 	if bits > maxRSABits {
 		return fmt.Sprintf("RSA modulus of %d bits exceeds %d", bits, maxRSABits)

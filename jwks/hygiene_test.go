@@ -85,7 +85,7 @@ func TestParseKeySetHygiene(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ps, err := parseKeySet(setJSON(tt.keys...), "iss", defaultAlgs, nil)
+			ps, err := parseKeySet(setJSON(tt.keys...), "iss", nil)
 			if len(tt.kept) == 0 {
 				if !errors.Is(err, ErrInvalidKeySet) {
 					t.Fatalf("err = %v, want ErrInvalidKeySet", err)
@@ -141,7 +141,7 @@ func TestParseKeySetDocument(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			ps, err := parseKeySet([]byte(tt.body), "", defaultAlgs, nil)
+			ps, err := parseKeySet([]byte(tt.body), "", nil)
 			if !errors.Is(err, ErrInvalidKeySet) {
 				t.Fatalf("err = %v, want ErrInvalidKeySet", err)
 			}
@@ -153,7 +153,7 @@ func TestParseKeySetDocument(t *testing.T) {
 }
 
 func TestParseKeySetNonObjectBesideGoodKey(t *testing.T) {
-	ps, err := parseKeySet([]byte(`{"keys":[1,"x",null,`+string(must(ecJWK(t, "good")))+`]}`), "", defaultAlgs, nil)
+	ps, err := parseKeySet([]byte(`{"keys":[1,"x",null,`+string(must(ecJWK(t, "good")))+`]}`), "", nil)
 	if err != nil || len(ps.keys) != 1 || ps.keys[0].ID != "good" || len(ps.rejected) != 3 {
 		t.Fatalf("got %+v, %v", ps, err)
 	}
@@ -162,51 +162,50 @@ func TestParseKeySetNonObjectBesideGoodKey(t *testing.T) {
 	}
 }
 
-func TestParseKeySetAllowedAlgorithms(t *testing.T) {
-	body := setJSON(rsaJWK(t, "rs", 2048), rsaJWK(t, "rs-noalg", 2048).with("alg", nil), ecJWK(t, "ec"), edJWK(t, "ed"))
-	ps, err := parseKeySet(body, "", algPS256|algES256, nil)
+// TestParseKeySetFitsSupportedAlgorithms holds that key hygiene keeps every
+// key that fits a supported algorithm, whatever the algorithm: which ones a
+// token may use is its issuer policy's allow-list, handed to the lookup as
+// the token's alg.
+func TestParseKeySetFitsSupportedAlgorithms(t *testing.T) {
+	body := setJSON(rsaJWK(t, "rs", 2048), rsaJWK(t, "rs-noalg", 2048).with("alg", nil), ecJWK(t, "ec"),
+		ecJWKOf(t, "ec384", &ecKey(t, elliptic.P384()).PublicKey).with("alg", nil), edJWK(t, "ed"), edJWK(t, "ed-eddsa").with("alg", "EdDSA"))
+	ps, err := parseKeySet(body, "", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var kids []string
+	want := map[string][]string{
+		"rs":       {"RS256"},
+		"rs-noalg": {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512"},
+		"ec":       {"ES256"},
+		"ec384":    {"ES384"},
+		"ed":       {"EdDSA", "Ed25519"},
+		"ed-eddsa": {"EdDSA", "Ed25519"},
+	}
+	if len(ps.keys) != len(want) || len(ps.rejected) != 0 {
+		t.Fatalf("kept %d keys, rejected %v", len(ps.keys), ps.rejected)
+	}
 	for _, k := range ps.keys {
-		kids = append(kids, k.ID)
-	}
-	// "rs" says RS256 (not allowed); "rs-noalg" may do PS256; "ed" fits no allowed alg.
-	if !slices.Equal(kids, []string{"rs-noalg", "ec"}) {
-		t.Fatalf("kept %q", kids)
-	}
-	if k := ps.keys[0]; !k.Fits("PS256") || k.Fits("RS256") || k.Fits("PS384") {
-		t.Errorf("rs-noalg fits = %b", k.fits)
-	}
-	reasons := []string{ps.rejected[0].reason, ps.rejected[1].reason}
-	if !strings.Contains(reasons[0], `alg "RS256" is not allowed`) || !strings.Contains(reasons[1], "no allowed algorithm") {
-		t.Errorf("reasons %q", reasons)
+		if got := k.fits.Names(); !slices.Equal(got, want[k.ID]) {
+			t.Errorf("%s fits %v, want %v", k.ID, got, want[k.ID])
+		}
 	}
 }
 
 // TestEd25519AlgorithmNames holds the rules for the two names of Ed25519,
 // "EdDSA" and the fully-specified "Ed25519" of RFC 9864: a JWK may carry
 // either; for key matching they are the same algorithm (a JWK saying one
-// fits tokens naming the other); the allow-list decides which names a
-// token may use.
+// fits tokens naming the other). Which names a token may use is the issuer
+// policy's allow-list, outside the key set.
 func TestEd25519AlgorithmNames(t *testing.T) {
 	ed := edJWK(t, "ed")
 	tests := []struct {
-		name    string
-		allowed []string // Config.Algorithms
-		jwkAlg  string   // "" for none
-		fits    []string // token algs the key is served for
+		name   string
+		jwkAlg string   // "" for none
+		fits   []string // token algs the key is served for
 	}{
-		{"defaults, no alg", nil, "", []string{"EdDSA", "Ed25519"}},
-		{"defaults, alg EdDSA", nil, "EdDSA", []string{"EdDSA", "Ed25519"}},
-		{"defaults, alg Ed25519", nil, "Ed25519", []string{"EdDSA", "Ed25519"}},
-		{"EdDSA allowed, alg Ed25519", []string{"EdDSA"}, "Ed25519", []string{"EdDSA"}},
-		{"EdDSA allowed, alg EdDSA", []string{"EdDSA"}, "EdDSA", []string{"EdDSA"}},
-		{"EdDSA allowed, no alg", []string{"EdDSA"}, "", []string{"EdDSA"}},
-		{"Ed25519 allowed, alg EdDSA", []string{"Ed25519"}, "EdDSA", []string{"Ed25519"}},
-		{"Ed25519 allowed, alg Ed25519", []string{"Ed25519"}, "Ed25519", []string{"Ed25519"}},
-		{"Ed25519 allowed, no alg", []string{"Ed25519", "ES256"}, "", []string{"Ed25519"}},
+		{"no alg", "", []string{"EdDSA", "Ed25519"}},
+		{"alg EdDSA", "EdDSA", []string{"EdDSA", "Ed25519"}},
+		{"alg Ed25519", "Ed25519", []string{"EdDSA", "Ed25519"}},
 	}
 	ctx := context.Background()
 	for _, tt := range tests {
@@ -215,14 +214,14 @@ func TestEd25519AlgorithmNames(t *testing.T) {
 			if tt.jwkAlg != "" {
 				jwk = ed.with("alg", tt.jwkAlg)
 			}
-			set, err := New(Config{Sources: []Source{StaticSource(setJSON(jwk))}, Algorithms: tt.allowed})
+			set, err := New(Config{Sources: []Source{StaticSource(setJSON(jwk))}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			defer set.Close()
 			for _, alg := range []string{"EdDSA", "Ed25519", "Ed448", "ES256"} {
 				want := slices.Contains(tt.fits, alg)
-				k, err := set.Key(ctx, "ed", alg)
+				k, err := set.Key(ctx, "", "ed", alg)
 				if want && (err != nil || !k.Fits(alg)) {
 					t.Errorf("Key(%q) = %v, %v; want the key", alg, k, err)
 				}
@@ -230,14 +229,14 @@ func TestEd25519AlgorithmNames(t *testing.T) {
 					t.Errorf("Key(%q) = %v, %v; want ErrAlgMismatch", alg, k, err)
 				}
 				// A token without kid finds the key by the same rule.
-				if k, err := set.Key(ctx, "", alg); want != (err == nil) {
+				if k, err := set.Key(ctx, "", "", alg); want != (err == nil) {
 					t.Errorf("Key(\"\", %q) = %v, %v", alg, k, err)
 				}
 			}
 		})
 	}
-	if _, err := New(Config{Sources: []Source{StaticSource(setJSON(ed))}, Algorithms: []string{"Ed448"}}); !errors.Is(err, ErrInvalidConfig) {
-		t.Errorf("Algorithms Ed448: %v, want ErrInvalidConfig", err)
+	if _, err := New(Config{Sources: []Source{StaticSource(setJSON(ed.with("alg", "Ed448")))}}); !errors.Is(err, ErrInvalidConfig) {
+		t.Errorf("a key saying Ed448: %v, want ErrInvalidConfig (no usable key)", err)
 	}
 }
 
@@ -306,14 +305,14 @@ func TestEd25519KeyHygiene(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer set.Close()
-			k, err := set.Key(ctx, "weak", "EdDSA")
-			if err == nil && si != "" && jws.Verify(jws.EdDSA, k.Public, si, sig) == nil {
+			k, err := set.Key(ctx, "", "weak", "EdDSA")
+			if err == nil && si != "" && jws.Verify("EdDSA", k.Public, si, sig) == nil {
 				t.Fatal("a token forged without the private key verifies through the Set")
 			}
 			if !errors.Is(err, ErrKeyNotFound) {
 				t.Fatalf("Key = %v, %v; want ErrKeyNotFound", k, err)
 			}
-			ps, err := parseKeySet(body, "", defaultAlgs, nil)
+			ps, err := parseKeySet(body, "", nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -330,7 +329,7 @@ func TestEd25519KeyHygiene(t *testing.T) {
 		for i := range keys {
 			keys[i] = edJWK(t, strconv.Itoa(i))
 		}
-		ps, err := parseKeySet(setJSON(keys...), "", defaultAlgs, nil)
+		ps, err := parseKeySet(setJSON(keys...), "", nil)
 		if err != nil || len(ps.keys) != len(keys) {
 			t.Fatalf("kept %d of %d: %v %+v", len(ps.keys), len(keys), err, ps.rejected)
 		}
@@ -411,14 +410,14 @@ func TestRSAFactorableModulus(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer set.Close()
-			k, err := set.Key(ctx, "weak", "RS256")
-			if err == nil && jws.Verify(jws.RS256, k.Public, si, sig) == nil {
+			k, err := set.Key(ctx, "", "weak", "RS256")
+			if err == nil && jws.Verify("RS256", k.Public, si, sig) == nil {
 				t.Fatal("a token forged from the public key verifies through the Set")
 			}
 			if !errors.Is(err, ErrKeyNotFound) {
 				t.Fatalf("Key = %v, %v; want ErrKeyNotFound", k, err)
 			}
-			ps, err := parseKeySet(body, "", defaultAlgs, nil)
+			ps, err := parseKeySet(body, "", nil)
 			if err != nil || len(ps.keys) != 1 || len(ps.rejected) != 1 {
 				t.Fatalf("parseKeySet: %v, kept %d, dropped %+v", err, len(ps.keys), ps.rejected)
 			}
@@ -455,7 +454,7 @@ func TestRSAFactorableModulus(t *testing.T) {
 // reuses the previous parse's verdicts and records only its own moduli.
 func TestModulusVerdictsReused(t *testing.T) {
 	good, other := rsaJWK(t, "a", 2048), rsaJWK(t, "b", 2048)
-	first, err := parseKeySet(setJSON(good, other), "", defaultAlgs, nil)
+	first, err := parseKeySet(setJSON(good, other), "", nil)
 	if err != nil || len(first.keys) != 2 || len(first.moduli) != 2 {
 		t.Fatalf("first parse: %v, %d keys, %d verdicts", err, len(first.keys), len(first.moduli))
 	}
@@ -468,7 +467,7 @@ func TestModulusVerdictsReused(t *testing.T) {
 		}
 		prev[sum] = "refused before"
 	}
-	second, err := parseKeySet(setJSON(good), "", defaultAlgs, prev)
+	second, err := parseKeySet(setJSON(good), "", prev)
 	if !errors.Is(err, ErrInvalidKeySet) || len(second.rejected) != 1 || second.rejected[0].reason != "refused before" {
 		t.Fatalf("second parse: %v, rejected %+v", err, second.rejected)
 	}

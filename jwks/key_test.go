@@ -7,6 +7,8 @@ import (
 	"crypto/elliptic"
 	"crypto/rsa"
 	"testing"
+
+	"github.com/sessiongate/sessiongate/internal/jwa"
 )
 
 func TestKeyFits(t *testing.T) {
@@ -15,7 +17,7 @@ func TestKeyFits(t *testing.T) {
 	p384 := &ecKey(t, elliptic.P384()).PublicKey
 	p521 := &ecKey(t, elliptic.P521()).PublicKey
 	edPub := ed25519.PublicKey(make([]byte, ed25519.PublicKeySize))
-	all := algNames[:]
+	all := jwa.Supported.Names()
 	tests := []struct {
 		name string
 		pub  crypto.PublicKey
@@ -61,16 +63,5 @@ func TestKeyFits(t *testing.T) {
 	var nilKey *Key
 	if nilKey.Fits("RS256") {
 		t.Error("nil key fits")
-	}
-}
-
-func TestAlgIndex(t *testing.T) {
-	for i, a := range algNames {
-		if algIndex(a) != i || algBit(a) != 1<<i {
-			t.Errorf("%s: index %d bit %b", a, algIndex(a), algBit(a))
-		}
-	}
-	if algIndex("HS256") != -1 {
-		t.Error("HS256 has an index")
 	}
 }

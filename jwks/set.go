@@ -5,11 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sessiongate/sessiongate/internal/jwa"
 )
 
 // Set is a key set made of one or more sources, looked up by kid and alg.
@@ -18,6 +21,7 @@ import (
 type Set struct {
 	cfg     settings
 	sources []*source
+	issuers []string // the distinct non-empty Source.Issuer values, in order
 	snap    atomic.Pointer[snapshot]
 	rnd     func() float64
 
@@ -39,20 +43,6 @@ type Set struct {
 	testHookParked func()
 }
 
-// snapshot is an immutable view of the usable keys of every source, swapped
-// atomically whenever a source changes.
-type snapshot struct {
-	gen   uint64
-	byKid map[string]*Key
-	// dupKid holds kids that more than one source publishes.
-	dupKid map[string][]*Key
-	// noKid[i] is the only key that fits algNames[i], for tokens without
-	// kid; nil when none or several do (then noKidMany has the alg's bit).
-	noKid     [numAlgs]*Key
-	noKidMany algMask
-	keys      int
-}
-
 // New validates cfg and returns a Set. It does no network I/O: fetching
 // starts with [Set.Start] or at the first [Set.Key] call. Static sources
 // are parsed here; one that leaves no usable key is an error.
@@ -69,13 +59,16 @@ func New(cfg Config) (*Set, error) {
 	}
 	for i, sc := range cfg.Sources {
 		src := &source{cfg: sc, wake: make(chan struct{}, 1), logged: map[uint64]struct{}{}}
-		switch sc.Kind {
-		case KindURL:
-			if _, err := checkURL(sc.URL, st.insecureAny); err != nil {
+		if err := checkIssuerTemplate(sc.Issuer); err != nil {
+			return nil, configError("source %d: issuer %q: %v", i, sc.Issuer, err)
+		}
+		switch sc.kind {
+		case kindURL:
+			if _, err := checkURL(sc.url, st.insecureAny); err != nil {
 				return nil, configError("source %d: %v", i, err)
 			}
-			src.remote, src.name, src.jwksURL = true, sc.URL, sc.URL
-		case KindOIDC:
+			src.remote, src.name, src.jwksURL = true, sc.url, sc.url
+		case kindOIDC:
 			if sc.Issuer == "" {
 				return nil, configError("source %d: OIDC source without issuer", i)
 			}
@@ -87,9 +80,9 @@ func New(cfg Config) (*Set, error) {
 				return nil, configError("source %d: issuer %q has a query", i, sc.Issuer)
 			}
 			src.remote, src.name = true, sc.Issuer
-		case KindStatic:
+		case kindStatic:
 			src.name = "static#" + strconv.Itoa(i)
-			ps, err := parseKeySet(sc.JSON, sc.Issuer, st.allowed, nil)
+			ps, err := parseKeySet(sc.json, sc.Issuer, nil)
 			if ps != nil {
 				src.logRejected(st.logger, ps.rejected)
 			}
@@ -98,26 +91,40 @@ func New(cfg Config) (*Set, error) {
 			}
 			src.keys, src.dropped, src.hasSet = ps.keys, len(ps.rejected), true
 		default:
-			return nil, configError("source %d: unknown kind %d", i, sc.Kind)
+			return nil, configError("source %d: unknown kind %d", i, sc.kind)
 		}
 		s.sources = append(s.sources, src)
+		if sc.Issuer != "" && !slices.Contains(s.issuers, sc.Issuer) {
+			s.issuers = append(s.issuers, sc.Issuer)
+		}
 	}
 	s.snap.Store(s.build(1))
 	return s, nil
 }
 
-// Key returns the key for a token's kid and alg.
+// Key returns the key for a token of issuer with the header's kid and alg.
+//
+// Only keys that may verify issuer's tokens are considered: the keys of the
+// sources whose [Source.Issuer] equals issuer exactly, and the keys of the
+// sources without Issuer, which verify tokens of any issuer. Another issuer's
+// keys are never returned, so one issuer cannot make the kids of another
+// ambiguous by publishing them too. An issuer no source is bound to gets the
+// keys of the sources without Issuer only. The issuer "" is the merged view of
+// every source's keys, whatever their issuer: a transitional lookup for
+// callers that do not know the issuer yet, which must then compare
+// [Key.Issuer] with the token's iss themselves.
 //
 // On a hit it answers from memory, with no I/O and no allocation, and
 // returns the same *Key for the same key until the set changes. A kid that
-// is not in the set triggers at most one refetch per source, shared by all
+// is not among issuer's keys triggers at most one refetch of each source that
+// could serve them (bound to issuer, or without Issuer), shared by all
 // concurrent lookups (each waits for it at most until its own ctx is done),
 // and rate limited per source by [UnknownKIDConfig]; while the limit is
 // closed the lookup fails at once with [ErrKeyNotFound].
 //
-// A token without kid (kid == "") gets a key only when exactly one usable
-// key fits alg; with several it gets [ErrAmbiguousKey]. A kid that two
-// sources publish is resolved by alg the same way.
+// A token without kid (kid == "") gets a key only when exactly one of
+// issuer's keys fits alg; with several it gets [ErrAmbiguousKey]. A kid that
+// two of issuer's sources publish is resolved by alg the same way.
 //
 // Errors: [ErrKeyNotFound], [ErrAlgMismatch], [ErrAmbiguousKey], an
 // [*UnavailableError] (errors.Is [ErrUnavailable]) when a source the key
@@ -125,72 +132,28 @@ func New(cfg Config) (*Set, error) {
 //
 // If [Set.Start] was not called, the first call that misses starts the
 // background work and waits for the first fetch.
-func (s *Set) Key(ctx context.Context, kid, alg string) (*Key, error) {
-	snap := s.snap.Load()
+func (s *Set) Key(ctx context.Context, issuer, kid, alg string) (*Key, error) {
+	ix := s.snap.Load().index(issuer)
 	if kid != "" {
-		if k := snap.byKid[kid]; k != nil {
-			if k.fits&algBit(alg) != 0 {
+		if k := ix.byKid[kid]; k != nil {
+			if k.fits.Has(jwa.Parse(alg)) {
 				return k, nil
 			}
 			return nil, ErrAlgMismatch
 		}
-	} else if i := algIndex(alg); i >= 0 {
-		if k := snap.noKid[i]; k != nil {
-			return k, nil
-		}
+	} else if k := ix.noKid[jwa.Parse(alg)]; k != nil {
+		return k, nil
 	}
-	return s.keySlow(ctx, kid, alg)
-}
-
-// lookup finds a key in the snapshot, without I/O.
-func (snap *snapshot) lookup(kid, alg string) (*Key, error) {
-	b := algBit(alg)
-	if kid == "" {
-		i := algIndex(alg)
-		if i < 0 {
-			return nil, ErrAlgMismatch
-		}
-		if k := snap.noKid[i]; k != nil {
-			return k, nil
-		}
-		if snap.noKidMany&b != 0 {
-			return nil, ErrAmbiguousKey
-		}
-		return nil, ErrKeyNotFound
-	}
-	if k := snap.byKid[kid]; k != nil {
-		if k.fits&b != 0 {
-			return k, nil
-		}
-		return nil, ErrAlgMismatch
-	}
-	if ks := snap.dupKid[kid]; len(ks) > 0 {
-		var found *Key
-		n := 0
-		for _, k := range ks {
-			if k.fits&b != 0 {
-				found = k
-				n++
-			}
-		}
-		switch n {
-		case 0:
-			return nil, ErrAlgMismatch
-		case 1:
-			return found, nil
-		default:
-			return nil, ErrAmbiguousKey
-		}
-	}
-	return nil, ErrKeyNotFound
+	return s.keySlow(ctx, issuer, kid, alg)
 }
 
 // keySlow handles every lookup the hot path could not answer.
-func (s *Set) keySlow(ctx context.Context, kid, alg string) (*Key, error) {
+func (s *Set) keySlow(ctx context.Context, issuer, kid, alg string) (*Key, error) {
 	if s.closed.Load() {
 		return nil, ErrClosed
 	}
-	if algBit(alg)&s.cfg.allowed == 0 {
+	a := jwa.Parse(alg)
+	if a == 0 {
 		return nil, ErrAlgMismatch
 	}
 	if len(kid) > maxKIDLen {
@@ -200,17 +163,17 @@ func (s *Set) keySlow(ctx context.Context, kid, alg string) (*Key, error) {
 	// context values for the Set's lifetime.
 	s.ensureStarted(context.Background())
 	snap := s.snap.Load()
-	if k, err := snap.lookup(kid, alg); err != ErrKeyNotFound {
+	if k, err := snap.index(issuer).lookup(kid, a); err != ErrKeyNotFound {
 		return k, err
 	}
 	now := s.cfg.clock.Now()
 	// An unknown kid may trigger a refetch, unless it was just looked for.
-	mayRefetch := kid != "" && !s.neg.has(kid, snap.gen, now)
+	mayRefetch := kid != "" && !s.neg.has(issuer, kid, snap.gen, now)
 	var buf [4]*flight
 	waits := buf[:0]
 	triggered := false
 	for _, src := range s.sources {
-		if !src.remote {
+		if !src.remote || !src.serves(issuer) {
 			continue
 		}
 		f, trig := s.joinOrTrigger(src, now, mayRefetch)
@@ -232,18 +195,18 @@ func (s *Set) keySlow(ctx context.Context, kid, alg string) (*Key, error) {
 		}
 	}
 	snap = s.snap.Load()
-	k, err := snap.lookup(kid, alg)
+	k, err := snap.index(issuer).lookup(kid, a)
 	if err != ErrKeyNotFound {
 		return k, err
 	}
 	now = s.cfg.clock.Now()
-	if ue := s.unavailable(now); ue != nil {
+	if ue := s.unavailable(now, issuer); ue != nil {
 		return nil, ue
 	}
 	// Remember the kid only when a fetch ended after it was asked for: a kid
 	// refused by the rate limit may still arrive with the next refetch.
 	if kid != "" && len(waits) > 0 {
-		s.neg.add(kid, snap.gen, now)
+		s.neg.add(issuer, kid, snap.gen, now)
 	}
 	if kid != "" && len(waits) == 0 {
 		s.unknownFastFails.Add(1)
@@ -345,16 +308,20 @@ func (s *Set) Ready() error {
 	if s.closed.Load() {
 		return ErrClosed
 	}
-	if ue := s.unavailable(s.cfg.clock.Now()); ue != nil {
+	if ue := s.unavailable(s.cfg.clock.Now(), ""); ue != nil {
 		return ue
 	}
 	return nil
 }
 
-// unavailable returns an error for the first source without a usable set,
-// nil when all have one.
-func (s *Set) unavailable(now time.Time) *UnavailableError {
+// unavailable returns an error for the first source that could serve
+// issuer's keys (every source for "") without a usable set, nil when all of
+// them have one.
+func (s *Set) unavailable(now time.Time, issuer string) *UnavailableError {
 	for _, src := range s.sources {
+		if !src.serves(issuer) {
+			continue
+		}
 		src.mu.Lock()
 		ok := src.usableAt(now, s.cfg.maxStale)
 		var ue *UnavailableError
@@ -387,7 +354,7 @@ func (s *Set) Close() error {
 		if s.cancel != nil {
 			s.cancel()
 		}
-		s.snap.Store(&snapshot{gen: s.snap.Load().gen + 1})
+		s.snap.Store(emptySnapshot(s.snap.Load().gen + 1))
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
@@ -405,50 +372,6 @@ func (s *Set) rebuild() {
 		return
 	}
 	s.snap.Store(s.build(s.snap.Load().gen + 1))
-}
-
-// build makes a snapshot of the usable keys of every source.
-func (s *Set) build(gen uint64) *snapshot {
-	snap := &snapshot{gen: gen, byKid: map[string]*Key{}}
-	var counts [numAlgs]int
-	for _, src := range s.sources {
-		src.mu.Lock()
-		if !src.hasSet || src.stale {
-			src.mu.Unlock()
-			continue
-		}
-		for _, k := range src.keys {
-			snap.keys++
-			for i := range numAlgs {
-				if k.fits&(1<<i) != 0 {
-					counts[i]++
-					snap.noKid[i] = k
-				}
-			}
-			if k.ID == "" {
-				continue
-			}
-			if ks, dup := snap.dupKid[k.ID]; dup {
-				snap.dupKid[k.ID] = append(ks, k)
-			} else if prev := snap.byKid[k.ID]; prev != nil {
-				if snap.dupKid == nil {
-					snap.dupKid = map[string][]*Key{}
-				}
-				snap.dupKid[k.ID] = []*Key{prev, k}
-				delete(snap.byKid, k.ID)
-			} else {
-				snap.byKid[k.ID] = k
-			}
-		}
-		src.mu.Unlock()
-	}
-	for i, n := range counts {
-		if n > 1 {
-			snap.noKid[i] = nil
-			snap.noKidMany |= 1 << i
-		}
-	}
-	return snap
 }
 
 // Stats is a snapshot of a Set's counters and state.
@@ -521,47 +444,51 @@ func (s *Set) Stats() Stats {
 	return st
 }
 
-// negCache remembers recently seen unknown kids: bounded, entries valid for
-// one snapshot generation and at most ttl.
+// negCache remembers recently seen unknown kids, per issuer of the lookup:
+// bounded, entries valid for one snapshot generation and at most ttl.
 type negCache struct {
 	mu  sync.Mutex
 	max int
 	ttl time.Duration
-	m   map[string]negEntry
+	m   map[negKey]negEntry
 }
+
+type negKey struct{ issuer, kid string }
 
 type negEntry struct {
 	gen uint64
 	at  time.Time
 }
 
-func (c *negCache) has(kid string, gen uint64, now time.Time) bool {
+func (c *negCache) has(issuer, kid string, gen uint64, now time.Time) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e, ok := c.m[kid]
+	key := negKey{issuer, kid}
+	e, ok := c.m[key]
 	if !ok {
 		return false
 	}
 	if e.gen != gen || now.Sub(e.at) >= c.ttl {
-		delete(c.m, kid)
+		delete(c.m, key)
 		return false
 	}
 	return true
 }
 
-func (c *negCache) add(kid string, gen uint64, now time.Time) {
+func (c *negCache) add(issuer, kid string, gen uint64, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.m == nil {
-		c.m = make(map[string]negEntry)
+		c.m = make(map[negKey]negEntry)
 	}
-	if _, ok := c.m[kid]; !ok && len(c.m) >= c.max {
+	key := negKey{issuer, kid}
+	if _, ok := c.m[key]; !ok && len(c.m) >= c.max {
 		for k := range c.m { // evict an arbitrary entry
 			delete(c.m, k)
 			break
 		}
 	}
-	c.m[strings.Clone(kid)] = negEntry{gen: gen, at: now}
+	c.m[negKey{strings.Clone(issuer), strings.Clone(kid)}] = negEntry{gen: gen, at: now}
 }
 
 func (c *negCache) len() int {

@@ -16,7 +16,7 @@ import (
 // key looks kid up and fails the test on error.
 func mustKey(t *testing.T, s *testSet, kid, alg string) *Key {
 	t.Helper()
-	k, err := s.Key(context.Background(), kid, alg)
+	k, err := s.Key(context.Background(), "", kid, alg)
 	if err != nil {
 		t.Fatalf("Key(%q, %q): %v", kid, alg, err)
 	}
@@ -46,15 +46,12 @@ func TestNewValidatesConfig(t *testing.T) {
 		{"credentials", Config{Sources: []Source{URLSource("https://u:p@idp.example/jwks")}}, false},
 		{"fragment", Config{Sources: []Source{URLSource("https://idp.example/jwks#x")}}, false},
 		{"OIDC", Config{Sources: []Source{OIDCSource("https://idp.example")}}, true},
-		{"OIDC without issuer", Config{Sources: []Source{{Kind: KindOIDC}}}, false},
+		{"OIDC without issuer", Config{Sources: []Source{OIDCSource("")}}, false},
 		{"OIDC http remote", Config{Sources: []Source{OIDCSource("http://idp.example")}}, false},
 		{"OIDC issuer with query", Config{Sources: []Source{OIDCSource("https://idp.example/?a=b")}}, false},
 		{"static without usable key", Config{Sources: []Source{StaticSource(setJSON(jwkMap{"kty": "oct", "k": "AAAA"}))}}, false},
 		{"static garbage", Config{Sources: []Source{StaticSource([]byte("nope"))}}, false},
 		{"zero source", Config{Sources: []Source{{}}}, false},
-		{"HS256 allowed", Config{Sources: []Source{good}, Algorithms: []string{"HS256"}}, false},
-		{"none allowed", Config{Sources: []Source{good}, Algorithms: []string{"none"}}, false},
-		{"ES256 only", Config{Sources: []Source{good}, Algorithms: []string{"ES256"}}, true},
 		{"negative MaxStale", Config{Sources: []Source{good}, MaxStale: -1}, false},
 		{"negative timeout", Config{Sources: []Source{good}, Fetch: FetchConfig{Timeout: -1}}, false},
 		{"negative body", Config{Sources: []Source{good}, Fetch: FetchConfig{MaxBodyBytes: -1}}, false},
@@ -113,7 +110,7 @@ func TestStaticSource(t *testing.T) {
 		{"", "PS256", ErrKeyNotFound}, // the RSA key says RS256
 		{"", "none", ErrAlgMismatch},
 	} {
-		_, err := s.Key(context.Background(), c.kid, c.alg)
+		_, err := s.Key(context.Background(), "", c.kid, c.alg)
 		if !errors.Is(err, c.want) {
 			t.Errorf("Key(%q, %q) = %v, want %v", c.kid, c.alg, err, c.want)
 		}
@@ -132,7 +129,7 @@ func TestKeyWithoutKid(t *testing.T) {
 		t.Errorf("got kid %q", k.ID)
 	}
 	two := newTestSet(t, Config{Sources: []Source{StaticSource(setJSON(ecJWK(t, "a"), ecJWK(t, "b")))}})
-	if _, err := two.Key(context.Background(), "", "ES256"); !errors.Is(err, ErrAmbiguousKey) {
+	if _, err := two.Key(context.Background(), "", "", "ES256"); !errors.Is(err, ErrAmbiguousKey) {
 		t.Errorf("two ES256 keys: err = %v, want ErrAmbiguousKey", err)
 	}
 	if k := mustKey(t, two, "b", "ES256"); k.ID != "b" {
@@ -209,11 +206,11 @@ func TestRotation(t *testing.T) {
 	// The IdP removes a: gone after the next scheduled refresh (15 min).
 	s.waitParks(t, 2)
 	p.serve(setJSON(b))
-	s.advance(t, DefaultRefreshInterval, 1)
+	s.advance(t, defaultRefreshInterval, 1)
 	if n := p.hits.Load(); n != 3 {
 		t.Fatalf("%d fetches, want 3", n)
 	}
-	if _, err := s.Key(context.Background(), "a", "ES256"); !errors.Is(err, ErrKeyNotFound) {
+	if _, err := s.Key(context.Background(), "", "a", "ES256"); !errors.Is(err, ErrKeyNotFound) {
 		t.Fatalf("removed key: err = %v, want ErrKeyNotFound", err)
 	}
 }
@@ -225,7 +222,7 @@ func TestRefreshIntervalFromHeaders(t *testing.T) {
 		want     time.Duration
 		maxStale time.Duration
 	}{
-		{"none", nil, DefaultRefreshInterval, 0},
+		{"none", nil, defaultRefreshInterval, 0},
 		{"max-age 120", []string{"Cache-Control", "public, max-age=120"}, 2 * time.Minute, 0},
 		{"max-age 0", []string{"Cache-Control", "max-age=0"}, time.Minute, 0},
 		{"no-store", []string{"Cache-Control", "no-store"}, time.Minute, 0},
@@ -233,7 +230,7 @@ func TestRefreshIntervalFromHeaders(t *testing.T) {
 		// leaves time to retry before the set goes stale.
 		{"huge, default MaxStale", []string{"Cache-Control", "max-age=99999999999999999999"}, 12 * time.Hour, 0},
 		{"huge, MaxStale 72 h", []string{"Cache-Control", "max-age=99999999999999999999"}, 24 * time.Hour, 72 * time.Hour},
-		{"garbage", []string{"Cache-Control", "max-age=soon"}, DefaultRefreshInterval, 0},
+		{"garbage", []string{"Cache-Control", "max-age=soon"}, defaultRefreshInterval, 0},
 		{"Expires in 2h", []string{"Expires", "Fri, 02 Jan 2026 05:04:05 GMT", "Date", "Fri, 02 Jan 2026 03:04:05 GMT"}, 2 * time.Hour, 0},
 	}
 	for _, tt := range tests {
@@ -327,7 +324,7 @@ func TestFetchFaultsKeepPreviousSet(t *testing.T) {
 			} else {
 				p.set(tt.handler)
 			}
-			s.advance(t, DefaultRefreshInterval, 1)
+			s.advance(t, defaultRefreshInterval, 1)
 			st := s.Stats()
 			if st.Fetches != 2 || st.FetchFailures != 1 {
 				t.Fatalf("fetches %d, failures %d; want 2, 1", st.Fetches, st.FetchFailures)
@@ -343,7 +340,7 @@ func TestFetchFaultsKeepPreviousSet(t *testing.T) {
 			if k := mustKey(t, s, "good", "ES256"); k != kept {
 				t.Fatal("previous set not kept")
 			}
-			if _, err := s.Key(context.Background(), "evil", "ES256"); !errors.Is(err, ErrKeyNotFound) {
+			if _, err := s.Key(context.Background(), "", "evil", "ES256"); !errors.Is(err, ErrKeyNotFound) {
 				t.Fatalf("evil: %v", err)
 			}
 			if err := s.Ready(); err != nil {
@@ -373,7 +370,7 @@ func TestHostileKeysBesideGoodKeyAreDropped(t *testing.T) {
 	mustKey(t, s, "good", "ES256")
 	for _, kid := range []string{"hs", "priv", "small", "e1", "dup", "enc", "future"} {
 		for _, alg := range []string{"HS256", "RS256", "ES256", "EdDSA"} {
-			if k, err := s.Key(context.Background(), kid, alg); err == nil {
+			if k, err := s.Key(context.Background(), "", kid, alg); err == nil {
 				t.Errorf("hostile key %q served for %s: %+v", kid, alg, k)
 			}
 		}
@@ -383,8 +380,8 @@ func TestHostileKeysBesideGoodKeyAreDropped(t *testing.T) {
 	}
 	// Refresh twice more: each dropped key is logged once.
 	s.waitParks(t, 1)
-	s.advance(t, DefaultRefreshInterval, 1)
-	s.advance(t, DefaultRefreshInterval, 1)
+	s.advance(t, defaultRefreshInterval, 1)
+	s.advance(t, defaultRefreshInterval, 1)
 	out := logs.String()
 	if n := strings.Count(out, "dropped key"); n != 8 {
 		t.Errorf("%d dropped-key log lines, want 8:\n%s", n, out)
@@ -458,7 +455,7 @@ func TestFirstFetchFailsThenRecovers(t *testing.T) {
 		t.Fatalf("Start = %v, want the 503 FetchError", err)
 	}
 	s.waitParks(t, 1)
-	_, err = s.Key(context.Background(), "a", "ES256")
+	_, err = s.Key(context.Background(), "", "a", "ES256")
 	var ue *UnavailableError
 	if !errors.Is(err, ErrUnavailable) || !errors.As(err, &ue) || ue.RetryAfter != time.Second || !errors.Is(err, ErrFetch) {
 		t.Fatalf("Key = %v, want UnavailableError with RetryAfter 1s", err)
@@ -468,7 +465,7 @@ func TestFirstFetchFailsThenRecovers(t *testing.T) {
 	}
 	// Lookups during the outage do not add fetches.
 	for range 50 {
-		_, _ = s.Key(context.Background(), "a", "ES256")
+		_, _ = s.Key(context.Background(), "", "a", "ES256")
 	}
 	if n := p.hits.Load(); n != 1 {
 		t.Fatalf("%d fetches, want 1", n)
@@ -532,7 +529,7 @@ func TestMaxStaleThenUnavailable(t *testing.T) {
 		now := s.clock.Now()
 		s.advance(t, min(src.NextAttempt.Sub(now), src.LastSuccess.Add(time.Hour).Sub(now)), 1)
 	}
-	_, err := s.Key(context.Background(), "a", "ES256")
+	_, err := s.Key(context.Background(), "", "a", "ES256")
 	var ue *UnavailableError
 	if !errors.As(err, &ue) || ue.RetryAfter < time.Second {
 		t.Fatalf("Key past MaxStale = %v, want UnavailableError", err)
@@ -609,7 +606,7 @@ func TestStormOneNewKid(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			started.Done()
-			keys[i], errs[i] = s.Key(context.Background(), "new", "ES256")
+			keys[i], errs[i] = s.Key(context.Background(), "", "new", "ES256")
 		}()
 	}
 	started.Wait()
@@ -647,7 +644,7 @@ func TestStormRandomUnknownKids(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_, errs[i] = s.Key(context.Background(), fmt.Sprintf("random-%d-%d", round, i), "ES256")
+				_, errs[i] = s.Key(context.Background(), "", fmt.Sprintf("random-%d-%d", round, i), "ES256")
 			}()
 		}
 		done := make(chan struct{})
@@ -681,13 +678,13 @@ func TestStormRandomUnknownKids(t *testing.T) {
 		if first != 1 || second != 0 {
 			t.Fatalf("window %d: %d and %d fetches, want 1 and 0", round, first, second)
 		}
-		s.clock.Advance(DefaultUnknownKIDWindow)
+		s.clock.Advance(defaultUnknownKIDWindow)
 	}
 	st := s.Stats()
 	if st.UnknownKIDRefetches != 3 || st.UnknownKIDFastFails < uint64(3*n) {
 		t.Errorf("stats %+v", st)
 	}
-	if s.neg.len() > DefaultNegativeCacheSize {
+	if s.neg.len() > defaultNegativeCacheSize {
 		t.Errorf("negative cache holds %d entries", s.neg.len())
 	}
 }
@@ -702,12 +699,12 @@ func TestNegativeCache(t *testing.T) {
 	s.waitParks(t, 1)
 	lookup := func(kid string) {
 		t.Helper()
-		if _, err := s.Key(context.Background(), kid, "ES256"); !errors.Is(err, ErrKeyNotFound) {
+		if _, err := s.Key(context.Background(), "", kid, "ES256"); !errors.Is(err, ErrKeyNotFound) {
 			t.Fatalf("Key(%q) = %v", kid, err)
 		}
 	}
 	lookup("x") // refetch 1, x remembered
-	s.advance(t, DefaultUnknownKIDWindow, 0)
+	s.advance(t, defaultUnknownKIDWindow, 0)
 	lookup("x") // window open, but x is remembered: no fetch
 	if n := p.hits.Load(); n != 2 {
 		t.Fatalf("%d fetches, want 2", n)
@@ -719,7 +716,7 @@ func TestNegativeCache(t *testing.T) {
 	// Only kids looked for after a refetch are remembered: z, refused by the
 	// rate limit, may refetch once the window opens.
 	lookup("z")
-	s.advance(t, DefaultUnknownKIDWindow, 0)
+	s.advance(t, defaultUnknownKIDWindow, 0)
 	lookup("z")
 	if n := p.hits.Load(); n != 4 {
 		t.Fatalf("%d fetches, want 4", n)
@@ -729,7 +726,7 @@ func TestNegativeCache(t *testing.T) {
 	}
 	// The set changing forgets remembered kids; a very long kid never refetches.
 	long := strings.Repeat("k", maxKIDLen+1)
-	s.advance(t, DefaultUnknownKIDWindow, 0)
+	s.advance(t, defaultUnknownKIDWindow, 0)
 	lookup(long)
 	if n := p.hits.Load(); n != 4 {
 		t.Fatalf("long kid refetched")
@@ -742,7 +739,7 @@ func TestWaiterHonoursContextAndClose(t *testing.T) {
 	s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}, Fetch: FetchConfig{Timeout: time.Minute}})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	if _, err := s.Key(ctx, "a", "ES256"); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := s.Key(ctx, "", "a", "ES256"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Key = %v, want deadline exceeded", err)
 	}
 	if err := s.Start(ctx); !errors.Is(err, context.DeadlineExceeded) {
@@ -750,7 +747,7 @@ func TestWaiterHonoursContextAndClose(t *testing.T) {
 	}
 	errc := make(chan error, 1)
 	go func() {
-		_, err := s.Key(context.Background(), "a", "ES256")
+		_, err := s.Key(context.Background(), "", "a", "ES256")
 		errc <- err
 	}()
 	eventually(t, func() bool { return p.hits.Load() == 1 }, "fetch started")
@@ -780,7 +777,7 @@ func TestCloseStopsEverything(t *testing.T) {
 		if err := s.Start(context.Background()); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Key(context.Background(), "a", "ES256"); err != nil {
+		if _, err := s.Key(context.Background(), "", "a", "ES256"); err != nil {
 			t.Fatal(err)
 		}
 		if err := s.Close(); err != nil {
@@ -795,8 +792,8 @@ func TestCloseStopsEverything(t *testing.T) {
 		}
 		for _, err := range []error{
 			s.Start(context.Background()), s.Ready(),
-			func() error { _, err := s.Key(context.Background(), "a", "ES256"); return err }(),
-			func() error { _, err := s.Key(context.Background(), "s", "ES256"); return err }(),
+			func() error { _, err := s.Key(context.Background(), "", "a", "ES256"); return err }(),
+			func() error { _, err := s.Key(context.Background(), "", "s", "ES256"); return err }(),
 		} {
 			if !errors.Is(err, ErrClosed) {
 				t.Fatalf("after Close: %v, want ErrClosed", err)
@@ -837,7 +834,7 @@ func TestOIDCDiscovery(t *testing.T) {
 		t.Errorf("Issuer = %q", k.Issuer)
 	}
 	// Refresh reuses the discovered jwks_uri.
-	s.advance(t, DefaultRefreshInterval, 1)
+	s.advance(t, defaultRefreshInterval, 1)
 	if disc != 1 || jwksHits != 2 {
 		t.Fatalf("discovery %d, jwks %d; want 1, 2", disc, jwksHits)
 	}
@@ -845,11 +842,11 @@ func TestOIDCDiscovery(t *testing.T) {
 	mu.Lock()
 	jwksURI = issuer + "/gone"
 	mu.Unlock()
-	s.advance(t, DefaultRefreshInterval, 1) // /keys still works: no change
+	s.advance(t, defaultRefreshInterval, 1) // /keys still works: no change
 	mu.Lock()
 	body = []byte("oops")
 	mu.Unlock()
-	s.advance(t, DefaultRefreshInterval, 1) // fails -> forget jwks_uri
+	s.advance(t, defaultRefreshInterval, 1) // fails -> forget jwks_uri
 	s.advance(t, time.Second, 1)            // discovers /gone -> 404
 	if disc != 2 {
 		t.Fatalf("discovery %d, want 2", disc)
@@ -939,7 +936,7 @@ func TestOIDCDiscoveryNoDowngrade(t *testing.T) {
 			if !errors.Is(err, ErrFetch) || !strings.Contains(err.Error(), "unacceptable jwks_uri") || !strings.Contains(err.Error(), "came over https") {
 				t.Fatalf("Start = %v, want ErrFetch for the downgraded jwks_uri", err)
 			}
-			if _, err := s.Key(context.Background(), "a", "ES256"); !errors.Is(err, ErrUnavailable) {
+			if _, err := s.Key(context.Background(), "", "a", "ES256"); !errors.Is(err, ErrUnavailable) {
 				t.Errorf("Key = %v, want ErrUnavailable", err)
 			}
 			if st := s.Stats(); st.Keys != 0 || plain.hits.Load() != hits {
@@ -973,22 +970,22 @@ func TestSeveralSources(t *testing.T) {
 	if k := mustKey(t, s, "clash", "ES256"); k.Issuer != s2.Issuer {
 		t.Errorf("clash ES256 from %q", k.Issuer)
 	}
-	if _, err := s.Key(context.Background(), "shared", "ES256"); !errors.Is(err, ErrAmbiguousKey) {
+	if _, err := s.Key(context.Background(), "", "shared", "ES256"); !errors.Is(err, ErrAmbiguousKey) {
 		t.Errorf("shared: %v, want ErrAmbiguousKey", err)
 	}
-	if _, err := s.Key(context.Background(), "clash", "EdDSA"); !errors.Is(err, ErrAlgMismatch) {
+	if _, err := s.Key(context.Background(), "", "clash", "EdDSA"); !errors.Is(err, ErrAlgMismatch) {
 		t.Errorf("clash EdDSA: %v", err)
 	}
 	// Source 2 goes past MaxStale: its keys go, source 1 keeps serving, and
 	// an unknown kid is "unavailable" (it might be source 2's).
 	s.waitParks(t, 2)
 	p2.status(500)
-	for s.clock.Now().Sub(s.Stats().Sources[1].LastSuccess) < DefaultMaxStale {
+	for s.clock.Now().Sub(s.Stats().Sources[1].LastSuccess) < defaultMaxStale {
 		s.advance(t, time.Hour, 2)
 		p1.serve(setJSON(ecJWK(t, "one"), shared, rsaJWK(t, "clash", 2048)))
 	}
 	mustKey(t, s, "one", "ES256")
-	if _, err := s.Key(context.Background(), "two", "ES256"); !errors.Is(err, ErrUnavailable) {
+	if _, err := s.Key(context.Background(), "", "two", "ES256"); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("two after MaxStale: %v", err)
 	}
 	if err := s.Ready(); !errors.Is(err, ErrUnavailable) {
@@ -1021,7 +1018,7 @@ func TestConcurrentLookupsDuringRotation(t *testing.T) {
 					return
 				default:
 				}
-				k, err := s.Key(context.Background(), fmt.Sprintf("k%d", (g+i)%4), "ES256")
+				k, err := s.Key(context.Background(), "", fmt.Sprintf("k%d", (g+i)%4), "ES256")
 				if err == nil && k.Public == nil {
 					t.Error("key without public key")
 					return
@@ -1035,7 +1032,7 @@ func TestConcurrentLookupsDuringRotation(t *testing.T) {
 	}
 	for i := range 6 {
 		p.serve(setJSON(keys[i%4], keys[(i+1)%4]))
-		s.advance(t, DefaultRefreshInterval, 1)
+		s.advance(t, defaultRefreshInterval, 1)
 	}
 	close(stop)
 	wg.Wait()

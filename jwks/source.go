@@ -17,7 +17,7 @@ type source struct {
 
 	// Guarded by mu.
 	mu            sync.Mutex
-	jwksURL       string // configured, or discovered (KindOIDC; "" to discover)
+	jwksURL       string // configured, or discovered (kindOIDC; "" to discover)
 	keys          []*Key
 	dropped       int
 	logged        map[uint64]struct{} // rejected keys already logged
@@ -51,6 +51,13 @@ func (src *source) startFlightLocked() *flight {
 		}
 	}
 	return src.inflight
+}
+
+// serves reports whether the source's keys may verify tokens of issuer: it
+// has no issuer, or exactly that one; every source serves the lookups with
+// issuer "" (see [Set.Key]).
+func (src *source) serves(issuer string) bool {
+	return issuer == "" || src.cfg.Issuer == "" || src.cfg.Issuer == issuer
 }
 
 // usableAt reports whether the source has a set younger than maxStale.
@@ -153,7 +160,7 @@ func (s *Set) fetch(src *source) {
 		src.fetchFailures++
 		src.failures++
 		src.lastErr = err
-		if src.cfg.Kind == KindOIDC {
+		if src.cfg.kind == kindOIDC {
 			src.jwksURL = "" // discover again next time
 		}
 		src.nextAttempt = now.Add(backoff(src.failures, s.cfg.refresh.MaxBackoff, s.rnd))
@@ -182,7 +189,7 @@ func (s *Set) fetch(src *source) {
 	close(f.done)
 }
 
-// download fetches (and for KindOIDC discovers) a source's JWK set and
+// download fetches (and for kindOIDC discovers) a source's JWK set and
 // applies key hygiene. It returns the parsed set (also on ErrInvalidKeySet,
 // for logging), the response headers and the JWK set URL used.
 func (s *Set) download(ctx context.Context, src *source, jwksURL string) (*parsedSet, map[string][]string, string, error) {
@@ -200,7 +207,7 @@ func (s *Set) download(ctx context.Context, src *source, jwksURL string) (*parse
 	src.mu.Lock()
 	prev := src.moduli
 	src.mu.Unlock()
-	ps, err := parseKeySet(body, src.cfg.Issuer, s.cfg.allowed, prev)
+	ps, err := parseKeySet(body, src.cfg.Issuer, prev)
 	if err != nil {
 		return ps, nil, "", &FetchError{URL: jwksURL, Err: err}
 	}

@@ -51,11 +51,9 @@ func newFixture(t *testing.T, edit func(*middleware.Config)) *fixture {
 	t.Cleanup(func() { _ = keys.Close() })
 	f.keys = keys
 	cfg := middleware.Config{
-		Keys:      keys,
-		Issuers:   []string{f.idp.URL()},
-		Audiences: []string{jwkstest.DefaultAudience},
-		Now:       f.clock.Now,
-		Realm:     realm,
+		Issuers: []middleware.Issuer{{Issuer: f.idp.URL(), Keys: keys, Audiences: []string{jwkstest.DefaultAudience}}},
+		Now:     f.clock.Now,
+		Realm:   realm,
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -241,7 +239,7 @@ func TestRejectedTokens(t *testing.T) {
 		{"no audience", iss.Token(s, jwkstest.WithoutClaims("aud")), 0, "missing aud claim"},
 		{"issuer with trailing slash", iss.Token(s, jwkstest.WithIssuer(iss.URL()+"/")), 0, "issuer not allowed"},
 		{"other issuer", iss.Token(s, jwkstest.WithIssuer("https://evil.example")), 0, "issuer not allowed"},
-		{"no issuer", iss.Token(s, jwkstest.WithoutClaims("iss")), 0, "missing iss claim"},
+		{"no issuer", iss.Token(s, jwkstest.WithoutClaims("iss")), 0, "issuer not allowed"},
 		{"signing session", iss.SigningToken(session.SigningSession{DocumentID: "d", ProfileID: "p"}), 0, "token kind not accepted"},
 	}
 	for _, tt := range tests {
@@ -313,7 +311,7 @@ func TestEd25519AlgorithmNames(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, func(c *middleware.Config) { c.Algorithms = tt.allowed })
+			f := newFixture(t, func(c *middleware.Config) { c.Issuers[0].Algorithms = tt.allowed })
 			kid := f.idp.AddKey(tt.keyAlg)
 			res := f.do(t, f.auth.Handler(reportHandler), bearer(f.idp.Token(s, jwkstest.WithKey(kid), jwkstest.WithAlg(tt.tokAlg))))
 			if tt.desc == "" {
@@ -325,7 +323,7 @@ func TestEd25519AlgorithmNames(t *testing.T) {
 			assert.Equal(t, invalidToken(tt.desc), res.challenge)
 		})
 	}
-	_, err := middleware.New(middleware.Config{Keys: newFixture(t, nil).keys, Issuers: []string{"https://x"}, Audiences: []string{"a"}, Algorithms: []string{"Ed448"}})
+	_, err := middleware.New(middleware.Config{Issuers: []middleware.Issuer{{Issuer: "https://x", Keys: newFixture(t, nil).keys, Audiences: []string{"a"}, Algorithms: []string{"Ed448"}}}})
 	assert.ErrorIs(t, err, middleware.ErrConfig)
 }
 
@@ -400,18 +398,18 @@ func TestKeySetUnavailable(t *testing.T) {
 }
 
 func TestSigningSessionsWhenAllowed(t *testing.T) {
-	f := newFixture(t, func(c *middleware.Config) { c.AllowSigningSessions = true })
+	f := newFixture(t, func(c *middleware.Config) { c.Issuers[0].AllowSigningSessions = true })
 	tok := f.idp.SigningToken(session.SigningSession{DocumentID: "doc-1", ProfileID: "p"})
 	res := f.do(t, f.auth.Handler(reportHandler), bearer(tok))
 	assert.Equal(t, 200, res.status)
 	assert.Equal(t, "doc-1", res.body["document_id"])
 	// A guard that needs an active session refuses it with 403.
-	res = f.do(t, f.auth.Handler(f.auth.RequireRole(session.RoleOwner)(reportHandler)), bearer(tok))
+	res = f.do(t, f.auth.Handler(middleware.RequireRole(session.RoleOwner)(reportHandler)), bearer(tok))
 	assert.Equal(t, 403, res.status)
 }
 
 func TestTypRequired(t *testing.T) {
-	f := newFixture(t, func(c *middleware.Config) { c.Token.Typ = "at+jwt" })
+	f := newFixture(t, func(c *middleware.Config) { c.Issuers[0].Typ = "at+jwt" })
 	s := fullSession()
 	for typ, status := range map[string]int{"at+jwt": 200, "application/AT+JWT": 200, "JWT": 401} {
 		res := f.do(t, f.auth.Handler(reportHandler), bearer(f.idp.Token(s, jwkstest.WithTyp(typ))))
@@ -423,16 +421,16 @@ func TestCache(t *testing.T) {
 	f := newFixture(t, nil)
 	tok := f.idp.Token(fullSession(), jwkstest.WithExpiresIn(time.Minute))
 	ctx := context.Background()
-	first, err := f.auth.Authenticate(ctx, tok)
+	first, err := f.auth.Verify(ctx, tok)
 	require.NoError(t, err)
-	second, err := f.auth.Authenticate(ctx, tok)
+	second, err := f.auth.Verify(ctx, tok)
 	require.NoError(t, err)
 	assert.True(t, sameDecode(first, second), "a repeated token is served from the cache")
 	assert.NotSame(t, first, second, "each caller gets its own copy")
 
 	// exp is checked on every hit.
 	f.clock.Advance(2 * time.Minute)
-	_, err = f.auth.Authenticate(ctx, tok)
+	_, err = f.auth.Verify(ctx, tok)
 	assert.ErrorIs(t, err, middleware.ErrExpired)
 	assert.ErrorIs(t, err, middleware.ErrInvalidToken)
 }
@@ -448,9 +446,9 @@ func TestCacheDropsTokensOfRemovedKeys(t *testing.T) {
 	ctx := context.Background()
 	oldKID := f.idp.SigningKey().KID
 	tok := f.idp.Token(fullSession())
-	first, err := f.auth.Authenticate(ctx, tok)
+	first, err := f.auth.Verify(ctx, tok)
 	require.NoError(t, err)
-	again, err := f.auth.Authenticate(ctx, tok)
+	again, err := f.auth.Verify(ctx, tok)
 	require.NoError(t, err)
 	require.True(t, sameDecode(first, again))
 
@@ -458,9 +456,9 @@ func TestCacheDropsTokensOfRemovedKeys(t *testing.T) {
 	// makes the set refetch, and the cached token stops working at once.
 	f.idp.Rotate(jwkstest.ES256)
 	require.True(t, f.idp.RemoveKey(oldKID))
-	_, err = f.auth.Authenticate(ctx, f.idp.Token(fullSession()))
+	_, err = f.auth.Verify(ctx, f.idp.Token(fullSession()))
 	require.NoError(t, err)
-	_, err = f.auth.Authenticate(ctx, tok)
+	_, err = f.auth.Verify(ctx, tok)
 	assert.ErrorIs(t, err, middleware.ErrUnknownKey)
 	assert.ErrorIs(t, err, jwks.ErrKeyNotFound)
 }
@@ -468,9 +466,9 @@ func TestCacheDropsTokensOfRemovedKeys(t *testing.T) {
 func TestCacheDisabled(t *testing.T) {
 	f := newFixture(t, func(c *middleware.Config) { c.Cache.Disabled = true })
 	tok := f.idp.Token(fullSession())
-	a, err := f.auth.Authenticate(context.Background(), tok)
+	a, err := f.auth.Verify(context.Background(), tok)
 	require.NoError(t, err)
-	b, err := f.auth.Authenticate(context.Background(), tok)
+	b, err := f.auth.Verify(context.Background(), tok)
 	require.NoError(t, err)
 	assert.False(t, sameDecode(a, b))
 	assert.Equal(t, a, b)
@@ -483,16 +481,19 @@ func TestKeysBoundToTheirIssuer(t *testing.T) {
 	keys, err := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.OIDCSource(a.URL()), jwks.OIDCSource(b.URL())}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = keys.Close() })
-	auth, err := middleware.New(middleware.Config{Keys: keys, Issuers: []string{a.URL(), b.URL()}, Audiences: []string{jwkstest.DefaultAudience}})
+	auth, err := middleware.New(middleware.Config{Issuers: []middleware.Issuer{
+		{Issuer: a.URL(), Keys: keys, Audiences: []string{jwkstest.DefaultAudience}},
+		{Issuer: b.URL(), Keys: keys, Audiences: []string{jwkstest.DefaultAudience}},
+	}})
 	require.NoError(t, err)
 	ctx := context.Background()
-	_, err = auth.Authenticate(ctx, a.Token(fullSession()))
+	_, err = auth.Verify(ctx, a.Token(fullSession()))
 	require.NoError(t, err)
-	_, err = auth.Authenticate(ctx, b.Token(fullSession()))
+	_, err = auth.Verify(ctx, b.Token(fullSession()))
 	require.NoError(t, err)
 	// A's key signing a token that claims to come from B.
-	_, err = auth.Authenticate(ctx, a.Token(fullSession(), jwkstest.WithIssuer(b.URL())))
-	assert.ErrorIs(t, err, middleware.ErrKeyIssuer)
+	_, err = auth.Verify(ctx, a.Token(fullSession(), jwkstest.WithIssuer(b.URL())))
+	assert.ErrorIs(t, err, middleware.ErrUnknownKey)
 }
 
 func TestHooksAndLogging(t *testing.T) {
@@ -513,10 +514,10 @@ func TestHooksAndLogging(t *testing.T) {
 	assert.Equal(t, int32(2), rejected.Load())
 	assert.ErrorIs(t, lastErr.Load().(error), middleware.ErrNoToken)
 	// The authenticator's guards report their refusals too.
-	f.do(t, f.auth.Handler(f.auth.RequirePlan(session.PlanEnvEssential)(reportHandler)), bearer(f.idp.Token(fullSession())))
+	f.do(t, f.auth.Handler(middleware.RequirePlan(session.PlanEnvEssential)(reportHandler)), bearer(f.idp.Token(fullSession())))
 	assert.Equal(t, int32(3), rejected.Load())
 	assert.ErrorIs(t, lastErr.Load().(error), middleware.ErrInsufficientScope)
-	assert.Contains(t, logs.String(), "reason=\"token expired\"")
+	assert.Contains(t, logs.String(), `reason=expired description="token expired"`)
 	assert.NotContains(t, logs.String(), expired, "the token never reaches the log")
 	assert.NotContains(t, logs.String(), strings.Split(expired, ".")[2])
 }
@@ -533,44 +534,82 @@ func TestCustomErrorHandler(t *testing.T) {
 	res := f.do(t, f.auth.Handler(reportHandler), bearer(f.idp.Token(fullSession(), jwkstest.WithExpiresIn(-time.Hour))))
 	assert.Equal(t, 401, res.status)
 	assert.Equal(t, map[string]any{"custom": "token expired"}, res.body)
-	res = f.do(t, f.auth.Handler(f.auth.RequirePlan(session.PlanEnvEssential)(reportHandler)), bearer(f.idp.Token(fullSession())))
+	res = f.do(t, f.auth.Handler(middleware.RequirePlan(session.PlanEnvEssential)(reportHandler)), bearer(f.idp.Token(fullSession())))
 	assert.Equal(t, 403, res.status)
-	assert.Equal(t, map[string]any{"custom": "insufficient scope"}, res.body)
+	assert.Equal(t, map[string]any{"custom": "plan required"}, res.body)
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
 	keys, err := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.URLSource("https://idp.example/jwks.json")}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = keys.Close() })
-	ok := middleware.Config{Keys: keys, Issuers: []string{"https://idp.example/"}, Audiences: []string{"api"}}
+	good := func() middleware.Issuer {
+		return middleware.Issuer{Issuer: "https://idp.example/", Keys: keys, Audiences: []string{"api"}}
+	}
+	entra := func() middleware.Issuer {
+		return middleware.Issuer{Issuer: "https://login.example/{tenantid}/v2.0", Keys: keys, Audiences: []string{"api"}, Tenants: []string{"t1"}}
+	}
 	tests := []struct {
 		name string
 		edit func(*middleware.Config)
+		want string // in the error: the policy it names, or the field
 	}{
-		{"no keys", func(c *middleware.Config) { c.Keys = nil }},
-		{"no issuers", func(c *middleware.Config) { c.Issuers = nil }},
-		{"empty issuer", func(c *middleware.Config) { c.Issuers = []string{""} }},
-		{"no audiences", func(c *middleware.Config) { c.Audiences = nil }},
-		{"none", func(c *middleware.Config) { c.Algorithms = []string{"none"} }},
-		{"HS256", func(c *middleware.Config) { c.Algorithms = []string{"RS256", "HS256"} }},
-		{"huge leeway", func(c *middleware.Config) { c.Token.Leeway = time.Hour }},
-		{"negative lifetime", func(c *middleware.Config) { c.Token.MaxLifetime = -1 }},
-		{"negative cache", func(c *middleware.Config) { c.Cache.Size = -1 }},
-		{"nil extractor", func(c *middleware.Config) { c.Extractors = []middleware.Extractor{nil} }},
+		{"no issuers", func(c *middleware.Config) { c.Issuers = nil }, "Issuers is required"},
+		{"no keys", func(c *middleware.Config) { c.Issuers[0].Keys = nil }, `issuer[0] "https://idp.example/": Keys is required`},
+		{"empty issuer", func(c *middleware.Config) { c.Issuers[0].Issuer = "" }, "issuer[0]"},
+		{"no audiences", func(c *middleware.Config) { c.Issuers[0].Audiences = nil }, "Audiences is required"},
+		{"empty audience", func(c *middleware.Config) { c.Issuers[0].Audiences = []string{""} }, "empty audience"},
+		{"none", func(c *middleware.Config) { c.Issuers[0].Algorithms = []string{"none"} }, "never allowed"},
+		{"HS256", func(c *middleware.Config) { c.Issuers[0].Algorithms = []string{"RS256", "HS256"} }, "never allowed"},
+		{"unknown algorithm", func(c *middleware.Config) { c.Issuers[0].Algorithms = []string{"RS1"} }, "not supported"},
+		{"empty algorithms", func(c *middleware.Config) { c.Issuers[0].Algorithms = []string{} }, "Algorithms is empty"},
+		{"huge leeway", func(c *middleware.Config) { c.Issuers[0].Leeway = time.Hour }, "Leeway"},
+		{"negative lifetime", func(c *middleware.Config) { c.Issuers[0].MaxLifetime = -1 }, "MaxLifetime"},
+		{"two policies for one issuer", func(c *middleware.Config) { c.Issuers = append(c.Issuers, good()) }, `issuer[1] "https://idp.example/": a second policy`},
+		{"template without tenants", func(c *middleware.Config) {
+			e := entra()
+			e.Tenants = nil
+			c.Issuers = append(c.Issuers, e)
+		}, `issuer[1] "https://login.example/{tenantid}/v2.0": a template issuer needs Tenants`},
+		{"tenants without template", func(c *middleware.Config) { c.Issuers[0].Tenants = []string{"t"} }, "need {tenantid}"},
+		{"template twice", func(c *middleware.Config) {
+			e := entra()
+			e.Issuer = "https://login.example/{tenantid}/{tenantid}"
+			c.Issuers = append(c.Issuers, e)
+		}, "must appear once"},
+		{"template inside a segment", func(c *middleware.Config) {
+			e := entra()
+			e.Issuer = "https://login.example/t-{tenantid}/v2.0"
+			c.Issuers = append(c.Issuers, e)
+		}, "whole path segment"},
+		{"bad tenant", func(c *middleware.Config) {
+			e := entra()
+			e.Tenants = []string{"a/b"}
+			c.Issuers = append(c.Issuers, e)
+		}, "not a path segment"},
+		{"overlapping templates", func(c *middleware.Config) {
+			a, b := entra(), entra()
+			a.Issuer, b.Issuer = "https://x.example/{tenantid}/b/c", "https://x.example/a/{tenantid}/c"
+			c.Issuers = append(c.Issuers, a, b)
+		}, "may match the same issuers"},
+		{"zero rule", func(c *middleware.Config) { c.Issuers[0].Require = []middleware.Rule{{}} }, "zero Rule"},
+		{"negative cache", func(c *middleware.Config) { c.Cache.Size = -1 }, "Cache.Size"},
+		{"negative cache bytes", func(c *middleware.Config) { c.Cache.MaxBytes = -1 }, "Cache.MaxBytes"},
+		{"nil extractor", func(c *middleware.Config) { c.Extractors = []middleware.Extractor{nil} }, "nil extractor"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg := ok
+			cfg := middleware.Config{Issuers: []middleware.Issuer{good()}}
 			tt.edit(&cfg)
 			_, err := middleware.New(cfg)
 			assert.ErrorIs(t, err, middleware.ErrConfig)
+			assert.ErrorContains(t, err, tt.want)
 		})
 	}
-	_, err = middleware.New(ok)
+	_, err = middleware.New(middleware.Config{Issuers: []middleware.Issuer{good(), entra()}})
 	assert.NoError(t, err)
-	skip := ok
-	skip.Issuers, skip.Audiences = nil, nil
-	skip.Insecure = middleware.InsecureOptions{SkipIssuerCheck: true, SkipAudienceCheck: true}
-	_, err = middleware.New(skip)
+	skip := good()
+	skip.Audiences, skip.InsecureSkipAudienceCheck = nil, true
+	_, err = middleware.New(middleware.Config{Issuers: []middleware.Issuer{skip}})
 	assert.NoError(t, err)
 }

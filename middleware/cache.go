@@ -4,7 +4,6 @@ import (
 	"sync"
 	"unsafe"
 
-	"github.com/sessiongate/sessiongate/jwks"
 	"github.com/sessiongate/sessiongate/session"
 )
 
@@ -43,11 +42,10 @@ type cacheShard struct {
 
 // cacheEntry is immutable once stored.
 type cacheEntry struct {
-	raw      string // the whole token
-	tok      *session.Token
-	key      *jwks.Key // the key that verified the token
-	kid, alg string
-	cost     int // estimated bytes held, see entryCost
+	raw  string // the whole token
+	tok  *session.Token
+	v    verified // the policy, and the key that verified the token
+	cost int      // estimated bytes held, see entryCost
 }
 
 func newTokenCache(size, maxBytes int) *tokenCache {
@@ -176,8 +174,9 @@ const entryOverhead = int(unsafe.Sizeof(cacheEntry{})+unsafe.Sizeof(session.Toke
 // are substrings of it, or unescaped copies no longer than the payload), and
 // every slice and pointer of the session. It is an upper bound up to the
 // allocator's rounding.
-func entryCost(raw string, t *session.Token) int {
-	n := entryOverhead + len(raw) + raw3of4(len(raw)) + len(t.Payload()) + len(t.Registered.Audience)*int(unsafe.Sizeof(""))
+func entryCost(raw string, t *session.Token, captures int) int {
+	n := entryOverhead + len(raw) + raw3of4(len(raw)) + len(t.Payload()) +
+		(len(t.Registered.Audience)+cap(t.Scopes)+2*captures)*int(unsafe.Sizeof(""))
 	a := &t.Active
 	n += cap(a.Permissions)*int(unsafe.Sizeof(session.Permission{})) + cap(a.Roles)*int(unsafe.Sizeof(session.Role{})) +
 		cap(a.Plans)*int(unsafe.Sizeof(session.Plan("")))

@@ -102,7 +102,7 @@ func TestEntryCostBoundsRetainedMemory(t *testing.T) {
 					t.Fatal(err)
 				}
 				r := strings.Clone(raw)
-				keep[i] = &cacheEntry{raw: r, tok: tok, cost: entryCost(r, tok)}
+				keep[i] = &cacheEntry{raw: r, tok: tok, cost: entryCost(r, tok, 0)}
 			}
 			runtime.GC()
 			runtime.ReadMemStats(&after)

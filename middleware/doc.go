@@ -1,55 +1,91 @@
-// Package middleware authenticates HTTP requests with bearer JWTs and guards
-// routes by role, permission and plan.
+// Package middleware verifies bearer JWTs against the policies of the
+// issuers you trust, and guards routes by role, permission, plan and OAuth
+// scope.
 //
-// An [Authenticator] wraps any net/http handler or chi router. For each
-// request it extracts the token, checks its form and header before any
-// cryptography, looks the key up in a key set (usually a [jwks.Set]),
-// verifies the signature with the algorithm and key pinned by the
-// configuration, decodes the claims once into a [session.ActiveSession],
-// validates them, and stores the result in the request context
-// ([session.FromContext]). Every refusal is answered in one place
-// ([WriteError], or [Hooks.ErrorHandler]) following RFC 6750:
+// A [Verifier] is the transport-free core: one call, [Verifier.Verify],
+// takes a compact token and returns it decoded ([session.Token]: the
+// session, the registered claims, the scopes) or one *[Error]. An
+// [Authenticator] is the HTTP adapter over it: it extracts the token, keeps
+// a verified-token cache, answers refusals and stores the request's own copy
+// of the token in the request context ([session.FromContext],
+// [session.TokenFromContext]).
 //
-//   - no token: 401 with "WWW-Authenticate: Bearer realm=…" and no error code;
-//   - a rejected token: 401 error="invalid_token" with a short, safe
-//     error_description ("token expired", "signature invalid" …);
-//   - a malformed request (several Authorization headers, a token in two
-//     places): 400 error="invalid_request";
-//   - no usable key set (the identity provider has been unreachable too
-//     long): 503 with Retry-After, not 401;
-//   - a guard refusing the session: 403 error="insufficient_scope" with
-//     scope naming what was required.
+// # Issuer policies
 //
-// The JSON body is {"error": …, "error_description": …}. Every reason is an
-// error value: errors.Is(err, ErrExpired), errors.Is(err, ErrInvalidToken) ….
+// [Config.Issuers] lists the trusted issuers, each with everything that can
+// differ between identity providers ([Issuer]): its key source, audiences,
+// algorithms, typ, leeway, maximum lifetime, claim map, tenants and rules.
+// The token's unverified iss only chooses the policy; the key can only come
+// from that policy's key source, looked up for that issuer; a token whose iss
+// no policy names is refused before any key lookup. An issuer written with
+// the segment {tenantid} (Entra: "https://login.microsoftonline.com/{tenantid}/v2.0")
+// accepts the tenants it lists, all verified with the policy's one key
+// source, and a tid claim must agree with the iss.
 //
 // # What is checked, in order
 //
-//  1. Extraction: Authorization: Bearer (scheme case-insensitive), plus any
-//     configured cookie, query parameter or custom extractor; a token in two
-//     places, several Authorization headers or a broken header → 400.
-//  2. Size ≤ Token.MaxSize (16 KiB), then strict compact form: three
+// This list is the canonical copy of the order; the code follows it step by
+// step (verifier.go), and the README links here.
+//
+//  1. Extraction (Authenticator): Authorization: Bearer (scheme
+//     case-insensitive), plus any configured cookie, query parameter or
+//     custom extractor; a token in two places, several Authorization
+//     headers, a broken header or white space inside the token → 400.
+//  2. Size ≤ 16 KiB, strict compact form (three
 //     non-empty unpadded base64url segments with canonical trailing bits; no
-//     white space, no JSON serialization, no JWE.
-//  3. Header: strict JSON (no duplicate names, valid UTF-8, no trailing
-//     data); alg in the allow-list (asymmetric only); kid a bounded,
-//     non-empty string; crit, b64, cty, jku, jwk, x5u, x5c, zip, enc refused;
-//     typ if configured.
-//  4. Key: looked up by kid and alg in the key set; the key's own alg, type
-//     and curve must fit the header's alg. No key, URL or algorithm is ever
-//     taken from the token.
-//  5. Signature, with crypto/* and the pinned algorithm. Nothing of the
-//     payload is parsed before this step, so the work a forged token costs
-//     (decoding its three segments) stays below the cost of the signature
-//     check, whatever the payload holds.
-//  6. Payload, decoded once, strictly, straight into the session: one JSON
-//     object (no duplicate names, valid UTF-8, no trailing data) and claims
-//     of the right JSON type.
-//  7. Claim values: exp required, a number, not past; nbf and iat honoured
-//     (iat in the future refused); exp − iat (exp − now without iat) at most
-//     Token.MaxLifetime + Token.Leeway; iss exactly one of Issuers (and the
-//     key's issuer when its source names one); aud containing one of
-//     Audiences; a signing-session token only with AllowSigningSessions.
+//     JSON serialization, no JWE) and a strict JSON header: no duplicate
+//     names, valid UTF-8; a supported alg; kid a bounded, non-empty string;
+//     crit, b64, cty, jku, jwk, x5u, x5c, zip, enc refused.
+//  3. The policy, chosen by the payload's first top-level "iss" string (a
+//     bounded scan that parses nothing else); for a template issuer, the
+//     tenant in iss must be allowed. No policy: refused, no key lookup.
+//  4. The policy's algorithm allow-list and typ.
+//  5. Key: looked up in the policy's key source for the policy's issuer, by
+//     kid and alg; it must fit the alg and must not belong to another issuer.
+//     No key, URL or algorithm is ever taken from the token.
+//  6. Signature, with crypto/* and the pinned algorithm. Nothing before this
+//     step parses the payload beyond the iss scan, so what a forged token
+//     costs stays below the cost of the signature check.
+//  7. Payload, decoded once, strictly, into the session as the policy's
+//     claim map says (see [session.Decoder]); its iss must be the one that
+//     chose the policy, and a template issuer's tid the iss's tenant.
+//  8. Claim values: exp required and not past, nbf and iat honoured, all
+//     with the leeway and to the nanosecond; exp − iat (exp − now without
+//     iat) at most MaxLifetime + Leeway; aud containing one of the policy's
+//     Audiences; a signing-session token only with AllowSigningSessions; a
+//     token bound to a key (cnf) refused as a bearer token.
+//  9. The policy's rules ([Issuer.Require]), in order.
+//
+// A token that passes every step is cached (bounded by entries and bytes);
+// every cache hit checks the time again (step 8's time rules) and looks the
+// key up again: when it has left the key set, the token is judged afresh.
+//
+// # Answers
+//
+// Every refusal is answered in one place ([WriteError], or
+// [Hooks.ErrorHandler]) following RFC 6750:
+//
+//   - no token: 401 with "WWW-Authenticate: Bearer" (and realm when set),
+//     no error code;
+//   - a refused token: 401 error="invalid_token" with a short, safe
+//     error_description ("token expired", "signature invalid" …);
+//   - a malformed request: 400 error="invalid_request";
+//   - no usable key set (the identity provider has been unreachable too
+//     long): 503 with Retry-After, not 401;
+//   - a guard refusing the session: 403 error="insufficient_scope"; the
+//     scope guards name the missing OAuth scopes in scope="…".
+//
+// The JSON body is {"error": …, "error_description": …}. Every reason is a
+// [Reason], itself an error: errors.Is(err, ErrExpired), errors.Is(err,
+// ErrInvalidToken) …, and [Reason.String] is a label for metrics.
+//
+// # Guards
+//
+// [RequireRole], [RequirePermission], [RequirePlan], [RequireScope], their
+// Any forms and [Require] are func(http.Handler) http.Handler. They read only
+// the context, so they also work behind an authenticator of your own that
+// stores a session with [session.NewContext]; behind an Authenticator they
+// answer through its error handler, log and hooks.
 //
 // # A token's string is not its identity
 //
@@ -58,18 +94,4 @@
 // has two valid compact forms. Anything keyed on the token string (a deny
 // list, a rate limit, a replay cache) should be keyed on the jti claim
 // ([session.Registered].ID) or on iss and sub instead.
-//
-// # Verified-token cache
-//
-// A token that passed is remembered (bounded, on by default), so a repeated
-// token costs a map lookup. On every hit exp and nbf are checked again and
-// the key is looked up again: when it has left the key set the entry is
-// dropped and the token judged afresh.
-//
-// # Guards
-//
-// [RequireRole], [RequirePermission], [RequirePlan], their Any forms and
-// [Require] are func(http.Handler) http.Handler. They read only the context,
-// so they work behind any authenticator that stores a session with
-// [session.NewContext].
 package middleware

@@ -6,69 +6,144 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/sessiongate/sessiongate/jwks"
 )
 
-// Categories of failure. Every error the middleware produces (and hands to
-// [Hooks.OnRejected] and the error handler) wraps exactly one of them, and
-// [WriteError] answers by category.
-var (
-	// ErrNoToken: the request carries no bearer token. 401 without an
-	// error code (RFC 6750 §3.1).
-	ErrNoToken = errors.New("middleware: no bearer token")
-	// ErrInvalidRequest: the request is malformed (several Authorization
-	// headers, a token in two places, a broken Authorization header).
-	// 400 invalid_request.
-	ErrInvalidRequest = errors.New("middleware: invalid request")
-	// ErrInvalidToken: a token was presented and rejected. 401
-	// invalid_token. A more specific reason is wrapped beside it.
-	ErrInvalidToken = errors.New("middleware: invalid token")
+// Reason says why a request or a token was refused. Every error the
+// verifier, the authenticator and the guards produce is an *[Error] carrying
+// one Reason, and a Reason is itself an error, so callers test for it with
+// errors.Is:
+//
+//	errors.Is(err, middleware.ErrExpired)      // this reason
+//	errors.Is(err, middleware.ErrInvalidToken) // any reason answered 401 invalid_token
+//
+// [Reason.String] is a short, stable label for metrics ("expired",
+// "signature" …): a small fixed set, never token contents.
+type Reason uint8
+
+// The reasons. The categories (ErrNoToken, ErrInvalidRequest,
+// ErrInvalidToken, ErrInsufficientScope, ErrUnavailable) decide the HTTP
+// answer; every other reason belongs to one of them (see reasons below), and
+// errors.Is matches an error against its reason and its category.
+const (
+	// ErrNoToken: the request carries no token. 401 without an error code
+	// (RFC 6750 §3.1).
+	ErrNoToken Reason = iota + 1
+	// ErrInvalidRequest: the request is malformed. 400 invalid_request.
+	ErrInvalidRequest
+	// ErrInvalidToken: a token was presented and refused. 401
+	// invalid_token.
+	ErrInvalidToken
 	// ErrInsufficientScope: a guard refused the session. 403
 	// insufficient_scope.
-	ErrInsufficientScope = errors.New("middleware: insufficient scope")
-	// ErrUnavailable: no usable key set (jwks.ErrUnavailable). 503 with
-	// Retry-After.
-	ErrUnavailable = jwks.ErrUnavailable
+	ErrInsufficientScope
+	// ErrUnavailable: no usable key set (the error also matches
+	// jwks.ErrUnavailable). 503 with Retry-After.
+	ErrUnavailable
+
+	// Invalid requests (400).
+
+	ErrTooManyHeaders  // several Authorization header fields
+	ErrSeveralTokens   // a token in more than one place
+	ErrMalformedHeader // a broken Authorization header, white space inside a token
+
+	// Invalid tokens (401): the token's form and header.
+
+	ErrTooLarge        // longer than 16 KiB
+	ErrMalformed       // not one strict compact JWS
+	ErrAlgorithm       // alg missing, not supported, not allowed by the policy, or not the key's
+	ErrForbiddenHeader // crit, jku, jwk, x5u, x5c, b64, cty, zip or enc present
+	ErrTyp             // typ missing or not the policy's
+
+	// Invalid tokens (401): the issuer and the key.
+
+	ErrIssuer     // no policy for the token's iss (or no iss)
+	ErrTenant     // a tenant the policy does not allow, or tid contradicting iss
+	ErrUnknownKey // no key (or no unambiguous key) for kid and alg
+	ErrSignature  // the signature does not verify
+
+	// Invalid tokens (401): the claims.
+
+	ErrClaims            // the payload: not strict JSON, a claim of the wrong type, a mapped claim missing
+	ErrMissingClaim      // exp, iss or aud missing
+	ErrExpired           // exp past (with leeway)
+	ErrNotYetValid       // nbf or iat in the future (with leeway)
+	ErrLifetime          // exp − iat above MaxLifetime + Leeway
+	ErrAudience          // aud holds none of the policy's audiences
+	ErrKind              // a signing session where they are not allowed
+	ErrSenderConstrained // a token bound to a key (cnf) presented as a bearer token
+	ErrRule              // one of the policy's rules refused the token
+
+	numReasons = iota + 1
 )
 
-// Specific reasons a token is rejected; each comes wrapped together with
-// ErrInvalidToken. Failures of the token's form, header and signature wrap the
-// internal/jws sentinels and are reported with their own safe descriptions.
-var (
-	ErrExpired        = errors.New("middleware: token expired")
-	ErrNotYetValid    = errors.New("middleware: token not yet valid")
-	ErrIssuedInFuture = errors.New("middleware: token issued in the future")
-	ErrLifetime       = errors.New("middleware: token lifetime too long")
-	ErrMissingClaim   = errors.New("middleware: required claim missing")
-	ErrIssuer         = errors.New("middleware: issuer not allowed")
-	ErrAudience       = errors.New("middleware: audience not allowed")
-	ErrKeyIssuer      = errors.New("middleware: key belongs to another issuer")
-	ErrKind           = errors.New("middleware: token kind not accepted")
-	// ErrSenderConstrained: the token carries a cnf claim (it is bound to a
-	// key: DPoP or mTLS) and was presented as a plain bearer token.
-	ErrSenderConstrained = errors.New("middleware: token is sender-constrained")
-	ErrClaims            = errors.New("middleware: claims invalid")
-	ErrUnknownKey        = errors.New("middleware: unknown signing key")
-	ErrTooManyHeaders    = errors.New("middleware: several Authorization headers")
-	ErrSeveralTokens     = errors.New("middleware: token sent in more than one place")
-	ErrMalformedHeader   = errors.New("middleware: malformed Authorization header")
-)
+// reasonInfo is the one table of facts about each reason.
+type reasonInfo struct {
+	category Reason
+	label    string // Reason.String, for metrics
+	desc     string // the client-safe error_description
+}
 
-// Error is the error value the middleware reports: a category (one of the
-// Err* categories above), a specific cause, and the short, client-safe
-// description written in error_description. errors.Is matches both the
-// category and the cause.
+var reasons = [numReasons]reasonInfo{
+	ErrNoToken:           {ErrNoToken, "no_token", "authentication required"},
+	ErrInvalidRequest:    {ErrInvalidRequest, "invalid_request", "invalid request"},
+	ErrInvalidToken:      {ErrInvalidToken, "invalid_token", "token rejected"},
+	ErrInsufficientScope: {ErrInsufficientScope, "insufficient_scope", "insufficient scope"},
+	ErrUnavailable:       {ErrUnavailable, "unavailable", "key set unavailable"},
+
+	ErrTooManyHeaders:  {ErrInvalidRequest, "too_many_headers", "several Authorization headers"},
+	ErrSeveralTokens:   {ErrInvalidRequest, "several_tokens", "token sent in more than one place"},
+	ErrMalformedHeader: {ErrInvalidRequest, "malformed_header", "malformed Authorization header"},
+
+	ErrTooLarge:        {ErrInvalidToken, "too_large", "token too large"},
+	ErrMalformed:       {ErrInvalidToken, "malformed", "malformed token"},
+	ErrAlgorithm:       {ErrInvalidToken, "algorithm", "algorithm not allowed"},
+	ErrForbiddenHeader: {ErrInvalidToken, "forbidden_header", "header parameter not allowed"},
+	ErrTyp:             {ErrInvalidToken, "typ", "token type not allowed"},
+
+	ErrIssuer:     {ErrInvalidToken, "issuer", "issuer not allowed"},
+	ErrTenant:     {ErrInvalidToken, "tenant", "tenant not allowed"},
+	ErrUnknownKey: {ErrInvalidToken, "unknown_key", "unknown signing key"},
+	ErrSignature:  {ErrInvalidToken, "signature", "signature invalid"},
+
+	ErrClaims:            {ErrInvalidToken, "claims", "claims invalid"},
+	ErrMissingClaim:      {ErrInvalidToken, "missing_claim", "required claim missing"},
+	ErrExpired:           {ErrInvalidToken, "expired", "token expired"},
+	ErrNotYetValid:       {ErrInvalidToken, "not_yet_valid", "token not yet valid"},
+	ErrLifetime:          {ErrInvalidToken, "lifetime", "token lifetime too long"},
+	ErrAudience:          {ErrInvalidToken, "audience", "audience not allowed"},
+	ErrKind:              {ErrInvalidToken, "kind", "token kind not accepted"},
+	ErrSenderConstrained: {ErrInvalidToken, "sender_constrained", "token is sender-constrained"},
+	ErrRule:              {ErrInvalidToken, "rule", "token rejected by policy"},
+}
+
+func (r Reason) info() reasonInfo {
+	if r == 0 || int(r) >= len(reasons) {
+		return reasons[ErrInvalidToken]
+	}
+	return reasons[r]
+}
+
+// Error returns "middleware: " and the reason's default description.
+func (r Reason) Error() string { return "middleware: " + r.info().desc }
+
+// String returns the reason's label for metrics, e.g. "expired".
+func (r Reason) String() string { return r.info().label }
+
+// Error is the error value of every refusal: its Reason, the specific
+// cause (a jwks or session error, or nil), and the short, client-safe
+// description written in error_description. errors.Is matches the reason,
+// its category, and the cause.
 type Error struct {
-	// Category is ErrNoToken, ErrInvalidRequest, ErrInvalidToken,
-	// ErrInsufficientScope or ErrUnavailable.
-	Category error
-	// Cause is the specific reason (may equal Category).
+	// Reason says why (one of the Err* reasons).
+	Reason Reason
+	// Cause is the underlying error (a jwks or session error), or nil. Its
+	// text is for logs: it is never sent to a client.
 	Cause error
-	// Description is safe to show a client ("token expired"); it never holds
-	// token contents, key material or internal error text.
+	// Description is safe to show a client ("token expired"); it never
+	// holds token contents, key material or internal error text.
 	Description string
-	// Scope names what a guard required (insufficient_scope only).
+	// Scope names the OAuth scopes a scope guard required
+	// (ErrInsufficientScope only).
 	Scope string
 	// RetryAfter is the suggested wait (ErrUnavailable only).
 	RetryAfter time.Duration
@@ -77,25 +152,29 @@ type Error struct {
 // Error implements error. The text may hold internal detail from Cause: log
 // it, do not send it to clients (use Description).
 func (e *Error) Error() string {
-	if e.Cause != nil && e.Cause != e.Category {
-		return e.Category.Error() + ": " + e.Cause.Error()
+	if e.Cause != nil {
+		return e.Reason.Error() + ": " + e.Cause.Error()
 	}
-	return e.Category.Error()
+	return e.Reason.Error()
 }
 
-// Unwrap returns the category and the cause.
+// Unwrap returns the reason, its category and the cause, so errors.Is and
+// errors.As see all three.
 func (e *Error) Unwrap() []error {
-	if e.Cause == nil || e.Cause == e.Category {
-		return []error{e.Category}
+	errs := make([]error, 0, 3)
+	errs = append(errs, e.Reason)
+	if c := e.Reason.info().category; c != e.Reason {
+		errs = append(errs, c)
 	}
-	return []error{e.Category, e.Cause}
+	if e.Cause != nil {
+		errs = append(errs, e.Cause)
+	}
+	return errs
 }
 
 // Status returns the HTTP status for the error's category.
 func (e *Error) Status() int {
-	switch e.Category {
-	case ErrNoToken, ErrInvalidToken:
-		return http.StatusUnauthorized
+	switch e.Reason.info().category {
 	case ErrInvalidRequest:
 		return http.StatusBadRequest
 	case ErrInsufficientScope:
@@ -108,7 +187,7 @@ func (e *Error) Status() int {
 
 // code is the RFC 6750 / RFC 6749 error code, "" for a missing token.
 func (e *Error) code() string {
-	switch e.Category {
+	switch e.Reason.info().category {
 	case ErrInvalidToken:
 		return "invalid_token"
 	case ErrInvalidRequest:
@@ -121,14 +200,10 @@ func (e *Error) code() string {
 	return ""
 }
 
-// tokenError is a rejected token with a client-safe description.
-func tokenError(cause error, desc string) *Error {
-	return &Error{Category: ErrInvalidToken, Cause: cause, Description: desc}
+// refuse returns an *Error for reason with its default description.
+func refuse(reason Reason, cause error) *Error {
+	return &Error{Reason: reason, Cause: cause, Description: reason.info().desc}
 }
-
-// ErrorHandler writes the answer to a request the middleware or a guard
-// refused. err is always an *Error.
-type ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 
 // WriteError is the default error handler: the one place that maps an error
 // to an HTTP answer. It sets the status, the RFC 6750 WWW-Authenticate
@@ -138,7 +213,7 @@ type ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 func WriteError(w http.ResponseWriter, err error, realm string) {
 	var e *Error
 	if !errors.As(err, &e) {
-		e = &Error{Category: ErrInvalidToken, Cause: err, Description: "token rejected"}
+		e = refuse(ErrInvalidToken, err)
 	}
 	h := w.Header()
 	status := e.Status()

@@ -24,7 +24,7 @@ func TestWriteError(t *testing.T) {
 	}{
 		{
 			name:      "no token: no error attribute",
-			err:       &Error{Category: ErrNoToken, Cause: ErrNoToken, Description: "authentication required"},
+			err:       refuse(ErrNoToken, nil),
 			realm:     "api",
 			status:    401,
 			challenge: `Bearer realm="api"`,
@@ -32,14 +32,14 @@ func TestWriteError(t *testing.T) {
 		},
 		{
 			name:      "no token, no realm",
-			err:       &Error{Category: ErrNoToken, Cause: ErrNoToken, Description: "authentication required"},
+			err:       refuse(ErrNoToken, nil),
 			status:    401,
 			challenge: `Bearer`,
 			body:      map[string]any{"error": "unauthorized", "error_description": "authentication required"},
 		},
 		{
 			name:      "invalid token",
-			err:       tokenError(ErrExpired, "token expired"),
+			err:       refuse(ErrExpired, nil),
 			realm:     "api",
 			status:    401,
 			challenge: `Bearer realm="api", error="invalid_token", error_description="token expired"`,
@@ -47,7 +47,7 @@ func TestWriteError(t *testing.T) {
 		},
 		{
 			name:      "quoted-string escaping",
-			err:       tokenError(ErrExpired, `say "hi" \ bye`+"\r\nX-Injected: 1"),
+			err:       &Error{Reason: ErrExpired, Description: `say "hi" \ bye` + "\r\nX-Injected: 1"},
 			realm:     `my "realm"`,
 			status:    401,
 			challenge: `Bearer realm="my \"realm\"", error="invalid_token", error_description="say \"hi\" \\ byeX-Injected: 1"`,
@@ -55,28 +55,28 @@ func TestWriteError(t *testing.T) {
 		},
 		{
 			name:      "insufficient scope",
-			err:       &Error{Category: ErrInsufficientScope, Cause: ErrInsufficientScope, Description: "insufficient scope", Scope: "role:owner"},
+			err:       &Error{Reason: ErrInsufficientScope, Description: "insufficient scope", Scope: "documents:read"},
 			status:    403,
-			challenge: `Bearer error="insufficient_scope", error_description="insufficient scope", scope="role:owner"`,
-			body:      map[string]any{"error": "insufficient_scope", "error_description": "insufficient scope", "scope": "role:owner"},
+			challenge: `Bearer error="insufficient_scope", error_description="insufficient scope", scope="documents:read"`,
+			body:      map[string]any{"error": "insufficient_scope", "error_description": "insufficient scope", "scope": "documents:read"},
 		},
 		{
 			name:      "invalid request",
-			err:       requestError(ErrTooManyHeaders, "several Authorization headers"),
+			err:       refuse(ErrTooManyHeaders, nil),
 			status:    400,
 			challenge: `Bearer error="invalid_request", error_description="several Authorization headers"`,
 			body:      map[string]any{"error": "invalid_request", "error_description": "several Authorization headers"},
 		},
 		{
 			name:       "unavailable",
-			err:        &Error{Category: ErrUnavailable, Cause: ErrUnavailable, Description: "key set unavailable", RetryAfter: 1500 * time.Millisecond},
+			err:        &Error{Reason: ErrUnavailable, Description: "key set unavailable", RetryAfter: 1500 * time.Millisecond},
 			status:     503,
 			retryAfter: "2",
 			body:       map[string]any{"error": "temporarily_unavailable", "error_description": "key set unavailable"},
 		},
 		{
 			name:       "unavailable without a hint",
-			err:        &Error{Category: ErrUnavailable, Cause: ErrUnavailable, Description: "key set unavailable"},
+			err:        refuse(ErrUnavailable, nil),
 			status:     503,
 			retryAfter: "1",
 			body:       map[string]any{"error": "temporarily_unavailable", "error_description": "key set unavailable"},
@@ -107,12 +107,39 @@ func TestWriteError(t *testing.T) {
 }
 
 func TestErrorIs(t *testing.T) {
-	err := error(tokenError(ErrExpired, "token expired"))
+	cause := errors.New("cause")
+	err := error(refuse(ErrExpired, cause))
 	assert.ErrorIs(t, err, ErrInvalidToken)
 	assert.ErrorIs(t, err, ErrExpired)
+	assert.ErrorIs(t, err, cause)
 	assert.NotErrorIs(t, err, ErrAudience)
+	assert.NotErrorIs(t, err, ErrInvalidRequest)
 	var e *Error
 	require.ErrorAs(t, err, &e)
 	assert.Equal(t, http.StatusUnauthorized, e.Status())
-	assert.Equal(t, "middleware: invalid token: middleware: token expired", err.Error())
+	assert.Equal(t, "expired", e.Reason.String())
+	assert.Equal(t, "middleware: token expired: cause", err.Error())
+	// A category is its own reason.
+	assert.ErrorIs(t, refuse(ErrNoToken, nil), ErrNoToken)
+	assert.NotErrorIs(t, refuse(ErrNoToken, nil), ErrInvalidToken)
+}
+
+// The table of reasons is complete: every reason has a category, a label
+// and a description, and the labels are distinct (they are metric labels).
+func TestReasonsTable(t *testing.T) {
+	labels := map[string]Reason{}
+	for r := Reason(1); r < numReasons; r++ {
+		info := reasons[r]
+		assert.NotZero(t, info.category, "reason %d has no category", r)
+		assert.NotEmpty(t, info.label, "reason %d has no label", r)
+		assert.NotEmpty(t, info.desc, "reason %d has no description", r)
+		assert.Equal(t, info.category, reasons[info.category].category, "the category of %s is a category", info.label)
+		if other, dup := labels[info.label]; dup {
+			t.Errorf("label %q of %d and %d", info.label, other, r)
+		}
+		labels[info.label] = r
+		assert.Equal(t, "middleware: "+info.desc, r.Error())
+		assert.Equal(t, info.label, r.String())
+	}
+	assert.Equal(t, "invalid_token", Reason(0).String(), "an unknown reason reads as a refused token")
 }

@@ -7,7 +7,8 @@ import (
 
 // An Extractor finds a token in a request. It returns "" and a nil error
 // when the request carries no token its way, and an error wrapping
-// ErrInvalidRequest when what it found is malformed. The authenticator runs
+// ErrInvalidRequest (an *Error, or any error, which is then reported as
+// ErrInvalidRequest) when what it found is malformed. The authenticator runs
 // every extractor and refuses a request in which more than one found a token
 // (RFC 6750 §2: one method per request).
 type Extractor func(r *http.Request) (string, error)
@@ -25,7 +26,7 @@ func FromAuthorizationHeader(r *http.Request) (string, error) {
 		return "", nil
 	case 1:
 	default:
-		return "", requestError(ErrTooManyHeaders, "several Authorization headers")
+		return "", refuse(ErrTooManyHeaders, nil)
 	}
 	v := values[0]
 	const scheme = "Bearer"
@@ -35,14 +36,14 @@ func FromAuthorizationHeader(r *http.Request) (string, error) {
 	rest := v[len(scheme):]
 	if rest == "" || rest[0] != ' ' {
 		// "Bearer" alone, "Bearer\ttoken", "Bearertoken".
-		return "", requestError(ErrMalformedHeader, "malformed Authorization header")
+		return "", refuse(ErrMalformedHeader, nil)
 	}
 	token := strings.TrimLeft(rest, " ")
 	// White space inside the token is refused with 400 too, but by the
 	// Authenticator on a cache miss (a cached token is known to hold none),
 	// which keeps the hot path free of a scan of the whole token.
 	if token == "" {
-		return "", requestError(ErrMalformedHeader, "malformed Authorization header")
+		return "", refuse(ErrMalformedHeader, nil)
 	}
 	return token, nil
 }
@@ -64,7 +65,7 @@ func FromCookie(name string) Extractor {
 			}
 			return cookies[0].Value, nil
 		}
-		return "", requestError(ErrSeveralTokens, "several token cookies")
+		return "", &Error{Reason: ErrSeveralTokens, Description: "several token cookies"}
 	}
 }
 
@@ -92,12 +93,8 @@ func FromQuery(name string) Extractor {
 		case 1:
 			return values[0], nil
 		}
-		return "", requestError(ErrSeveralTokens, "several token query parameters")
+		return "", &Error{Reason: ErrSeveralTokens, Description: "several token query parameters"}
 	}
-}
-
-func requestError(cause error, desc string) *Error {
-	return &Error{Category: ErrInvalidRequest, Cause: cause, Description: desc}
 }
 
 // hasSpace reports whether s holds a space, tab, CR or LF. IndexByte is

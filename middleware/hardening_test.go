@@ -90,26 +90,29 @@ func urlEscapeAll(s string) string {
 
 // A guard with nothing to check refuses to be built.
 func TestEmptyGuardsPanic(t *testing.T) {
-	a := newFixture(t, nil).auth
 	tests := map[string]func(){
-		"RequireRole()":                 func() { middleware.RequireRole() },
-		"RequireRole(\"\")":             func() { middleware.RequireRole("") },
-		"RequireRole(\"owner\", \"\")":  func() { middleware.RequireRole(session.RoleOwner, "") },
-		"RequireAnyRole()":              func() { middleware.RequireAnyRole() },
-		"RequireAnyRole(\"\")":          func() { middleware.RequireAnyRole("") },
-		"RequirePermission()":           func() { middleware.RequirePermission() },
-		"RequirePermission(\"\")":       func() { middleware.RequirePermission("") },
-		"RequireAnyPermission()":        func() { middleware.RequireAnyPermission() },
-		"RequireAnyPermission(\"\")":    func() { middleware.RequireAnyPermission("") },
-		"RequirePlan()":                 func() { middleware.RequirePlan() },
-		"RequirePlan(\"\")":             func() { middleware.RequirePlan("") },
-		"RequireAnyPlan()":              func() { middleware.RequireAnyPlan() },
-		"RequireAnyPlan(\"\")":          func() { middleware.RequireAnyPlan("") },
-		"a.RequireRole()":               func() { a.RequireRole() },
-		"a.RequireAnyPermission(\"\")":  func() { a.RequireAnyPermission("") },
-		"a.RequirePlan()":               func() { a.RequirePlan() },
-		"Require(nil) (as before)":      func() { middleware.Require(nil) },
-		"a.RequireAnyRole(\"x\", \"\")": func() { a.RequireAnyRole("x", "") },
+		`RequireRole()`:            func() { middleware.RequireRole() },
+		`RequireRole("")`:          func() { middleware.RequireRole("") },
+		`RequireRole("owner", "")`: func() { middleware.RequireRole(session.RoleOwner, "") },
+		`RequireAnyRole()`:         func() { middleware.RequireAnyRole() },
+		`RequireAnyRole("x", "")`:  func() { middleware.RequireAnyRole("x", "") },
+		`RequirePermission()`:      func() { middleware.RequirePermission() },
+		`RequirePermission("")`:    func() { middleware.RequirePermission("") },
+		`RequireAnyPermission()`:   func() { middleware.RequireAnyPermission() },
+		`RequireAnyPermission("")`: func() { middleware.RequireAnyPermission("") },
+		`RequirePlan()`:            func() { middleware.RequirePlan() },
+		`RequirePlan("")`:          func() { middleware.RequirePlan("") },
+		`RequireAnyPlan()`:         func() { middleware.RequireAnyPlan() },
+		`RequireAnyPlan("")`:       func() { middleware.RequireAnyPlan("") },
+		`RequireScope()`:           func() { middleware.RequireScope() },
+		`RequireScope("a", "")`:    func() { middleware.RequireScope("a", "") },
+		`RequireAnyScope()`:        func() { middleware.RequireAnyScope() },
+		`RequireAnyScope("")`:      func() { middleware.RequireAnyScope("") },
+		`Require(nil) (as before)`: func() { middleware.Require(nil) },
+		`ClaimIn("azp")`:           func() { middleware.ClaimIn("azp") },
+		`ClaimIn("", "x")`:         func() { middleware.ClaimIn("", "x") },
+		`ClaimIn("x", []string{})`: func() { middleware.ClaimIn("x", []string{"a"}) },
+		`Check("x", nil)`:          func() { middleware.Check("x", nil) },
 	}
 	for name, build := range tests {
 		t.Run(name, func(t *testing.T) { assert.Panics(t, build) })
@@ -127,8 +130,7 @@ func TestForgedTokenWorkBounded(t *testing.T) {
 	keys, err := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.StaticSource(idp.JWKS())}})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = keys.Close() })
-	a, err := middleware.New(middleware.Config{Keys: keys, Issuers: []string{idp.URL()},
-		Audiences: []string{jwkstest.DefaultAudience}, Cache: middleware.CacheConfig{Disabled: true}})
+	a, err := middleware.New(middleware.Config{Issuers: []middleware.Issuer{{Issuer: idp.URL(), Keys: keys, Audiences: []string{jwkstest.DefaultAudience}}}, Cache: middleware.CacheConfig{Disabled: true}})
 	require.NoError(t, err)
 	hdr := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256","kid":"` + kid + `"}`))
 	sig := make([]byte, 256)
@@ -138,14 +140,14 @@ func TestForgedTokenWorkBounded(t *testing.T) {
 		require.LessOrEqual(t, len(tok), 16<<10, name)
 		require.Greater(t, len(tok), 14<<10, name)
 		t.Run(name, func(t *testing.T) {
-			_, err := a.Authenticate(context.Background(), tok)
+			_, err := a.Verify(context.Background(), tok)
 			require.ErrorIs(t, err, middleware.ErrInvalidToken)
 			const runs = 50
 			var before, after runtime.MemStats
 			runtime.GC()
 			runtime.ReadMemStats(&before)
 			for range runs {
-				if _, err := a.Authenticate(context.Background(), tok); err == nil {
+				if _, err := a.Verify(context.Background(), tok); err == nil {
 					t.Fatal("forged token accepted")
 				}
 			}
@@ -210,13 +212,13 @@ func TestSessionChangesStayInTheirRequest(t *testing.T) {
 			next.ServeHTTP(w, r)
 		})
 	}
-	owner := f.auth.Handler(f.auth.RequireRole(session.RoleOwner)(reportHandler))
-	res := f.do(t, f.auth.Handler(stepUp(f.auth.RequireRole(session.RoleOwner)(reportHandler))), bearer(tok))
+	owner := f.auth.Handler(middleware.RequireRole(session.RoleOwner)(reportHandler))
+	res := f.do(t, f.auth.Handler(stepUp(middleware.RequireRole(session.RoleOwner)(reportHandler))), bearer(tok))
 	require.Equal(t, 200, res.status, "the step-up applies to its own request")
 	for range 2 { // the second request is a cache hit
 		res = f.do(t, owner, bearer(tok))
 		assert.Equal(t, 403, res.status, "a later request with the same token is not an owner")
-		res = f.do(t, f.auth.Handler(f.auth.RequirePermission(session.PermOrgDelete)(reportHandler)), bearer(tok))
+		res = f.do(t, f.auth.Handler(middleware.RequirePermission(session.PermOrgDelete)(reportHandler)), bearer(tok))
 		assert.Equal(t, 403, res.status)
 	}
 	// The session the next request sees is the token's, untouched.
@@ -229,10 +231,10 @@ func TestSessionChangesStayInTheirRequest(t *testing.T) {
 	res = f.do(t, f.auth.Handler(check), bearer(tok))
 	assert.Equal(t, map[string]any{"roles": 1.0, "role": session.RoleMember, "phone": "", "aud": jwkstest.DefaultAudience}, res.body)
 	// Authenticate hands out copies too.
-	t1, err := f.auth.Authenticate(context.Background(), tok)
+	t1, err := f.auth.Verify(context.Background(), tok)
 	require.NoError(t, err)
 	t1.Active.Roles[0].ID = session.RoleOwner
-	t2, err := f.auth.Authenticate(context.Background(), tok)
+	t2, err := f.auth.Verify(context.Background(), tok)
 	require.NoError(t, err)
 	assert.Equal(t, session.RoleMember, t2.Active.Roles[0].ID)
 }
@@ -244,8 +246,8 @@ func TestSessionChangesStayInTheirRequest(t *testing.T) {
 // row excepted: it guards the accepted shape).
 func TestClaimVerdicts(t *testing.T) {
 	f := newFixture(t, nil)
-	signingOK := newFixture(t, func(c *middleware.Config) { c.AllowSigningSessions = true })
-	boundOK := newFixture(t, func(c *middleware.Config) { c.Insecure.AcceptBoundTokensAsBearer = true })
+	signingOK := newFixture(t, func(c *middleware.Config) { c.Issuers[0].AllowSigningSessions = true })
+	boundOK := newFixture(t, func(c *middleware.Config) { c.Issuers[0].InsecureAcceptBoundTokensAsBearer = true })
 	now := f.clock.Now().Unix()
 	s := fullSession()
 	base := func(f *fixture, extra map[string]any) string {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessiongate/sessiongate/internal/jws"
 	"github.com/sessiongate/sessiongate/jwks"
 )
 
@@ -117,12 +118,6 @@ func runWycheproofJWS(t *testing.T, file string) {
 	for _, g := range vectors.TestGroups {
 		setJSON := publicSet(t, g.Public, g.Private)
 		keys, keyErr := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.StaticSource(setJSON)}})
-		var a *Authenticator
-		if keyErr == nil {
-			var err error
-			a, err = New(Config{Keys: keys, Insecure: InsecureOptions{SkipIssuerCheck: true, SkipAudienceCheck: true}})
-			require.NoError(t, err)
-		}
 		for _, tc := range g.Tests {
 			cases++
 			var token string
@@ -134,10 +129,10 @@ func runWycheproofJWS(t *testing.T, file string) {
 				token = compactOrJSON(tc.JWS)
 			}
 			var err error
-			if a == nil {
+			if keys == nil {
 				err = fmt.Errorf("no usable key in the group's set: %w", keyErr)
 			} else {
-				_, err = a.verifySignature(ctx, token)
+				err = verifySignature(ctx, keys, token)
 			}
 			accepted := err == nil
 			name := fmt.Sprintf("%s tcId %d (%s: %s)", g.Comment, tc.TcID, tc.Result, tc.Comment)
@@ -174,6 +169,28 @@ func runWycheproofJWS(t *testing.T, file string) {
 	}
 }
 
+// verifySignature is the verifier's signature layer alone, with the same
+// calls in the same order (form and header, key, signature) and no claims:
+// the Wycheproof JWS payloads are not JWT claims, so they have no iss to
+// choose a policy by.
+func verifySignature(ctx context.Context, keys KeySource, token string) error {
+	var p jws.Parsed
+	if err := (&jws.Policy{}).ParseInto(token, &p); err != nil {
+		return jwsError(err)
+	}
+	key, err := keys.Key(ctx, "", p.KID, p.Alg)
+	if err != nil {
+		return keyError(err)
+	}
+	if !key.Fits(p.Alg) {
+		return refuse(ErrAlgorithm, nil)
+	}
+	if err := jws.Verify(p.Alg, key.Public, p.SigningInput, p.Signature); err != nil {
+		return jwsError(err)
+	}
+	return nil
+}
+
 // compactOrJSON returns a compact token as is, and a JSON-serialized one as
 // its JSON text (which the verifier must reject).
 func compactOrJSON(raw json.RawMessage) string {
@@ -191,13 +208,11 @@ func TestWycheproofJWERejected(t *testing.T) {
 	keys, err := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.StaticSource(publicSet(t, nil, wycheproofECKey))}})
 	require.NoError(t, err)
 	defer func() { _ = keys.Close() }()
-	a, err := New(Config{Keys: keys, Insecure: InsecureOptions{SkipIssuerCheck: true, SkipAudienceCheck: true}})
-	require.NoError(t, err)
 	n := 0
 	for _, g := range vectors.TestGroups {
 		for _, tc := range g.Tests {
 			n++
-			if _, err := a.verifySignature(context.Background(), compactOrJSON(tc.JWE)); err == nil {
+			if err := verifySignature(context.Background(), keys, compactOrJSON(tc.JWE)); err == nil {
 				t.Errorf("%s tcId %d: JWE accepted", g.Comment, tc.TcID)
 			}
 		}

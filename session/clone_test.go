@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strconv"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -85,6 +86,7 @@ func TestCloneSharesNothing(t *testing.T) {
 	n := 0
 	fill(reflect.ValueOf(&orig).Elem(), 0, &n)
 	orig.Signing.Aud = orig.Registered.Audience // as the decoder leaves them
+	orig.captured = []string{"azp", `"web"`, "tid", `"t1"`}
 	for name, c := range map[string]*Token{
 		"Clone":           orig.Clone(),
 		"NewTokenContext": func() *Token { t, _ := TokenFromContext(NewTokenContext(context.Background(), &orig)); return t }(),
@@ -100,10 +102,26 @@ func TestCloneSharesNothing(t *testing.T) {
 			c.Active.Profile.Groups[0].Profiles[0].Permissions[0] = "changed"
 			c.Registered.Audience[0] = "changed"
 			c.Active.Plans[1] = "changed"
+			c.Scopes[0] = "changed"
+			assert.NotSame(t, &orig.captured[0], &c.captured[0])
+			c.captured[1] = "changed"
 			assert.True(t, reflect.DeepEqual(before, &orig), "the original is unchanged")
 		})
 	}
 	assert.Nil(t, (*Token)(nil).Clone())
+}
+
+// The context node is one allocation that fills its size class, arena
+// included, for a session of up to len(inline) strings.
+func TestTokenContextSize(t *testing.T) {
+	assert.Equal(t, uintptr(1400), unsafe.Sizeof(tokenContext{}), "grow inline to fill the 1408-byte size class, or shrink it")
+	n := len(tokenContext{}.inline)
+	tok := &Token{Kind: KindActive, Registered: Registered{Audience: Audience{"a"}}, Scopes: make([]string, n-3),
+		captured: []string{"azp", `"w"`}}
+	ctx := context.Background()
+	assert.Equal(t, 1.0, testing.AllocsPerRun(100, func() { _ = NewTokenContext(ctx, tok) }))
+	tok.Scopes = append(tok.Scopes, "one too many")
+	assert.Equal(t, 2.0, testing.AllocsPerRun(100, func() { _ = NewTokenContext(ctx, tok) }))
 }
 
 func TestTokenContextCarriesValues(t *testing.T) {

@@ -2,241 +2,22 @@ package session
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 	"unsafe"
 
 	"github.com/sessiongate/sessiongate/internal/strictjson"
 )
 
-// DefaultNamespace is the prefix the identity provider puts before custom
-// claim names.
-const DefaultNamespace = "https://verdocs.com/"
+// verdocsNamespace is the prefix the Verdocs identity provider puts before
+// custom claim names: the default of [Decoder].Namespace.
+const verdocsNamespace = "https://verdocs.com/"
 
-// Errors returned by [Decoder.Decode]. Every decode error wraps one of them;
-// a *[ClaimError] also names the claim.
-var (
-	// ErrMalformed reports a payload that is not one strict JSON object:
-	// invalid JSON, duplicate member names, invalid UTF-8, trailing data or
-	// nesting that is too deep; or member names that encoding/json would
-	// match differently than the decoder does (then ErrFoldedName too).
-	ErrMalformed = errors.New("session: malformed claims")
-	// ErrFoldedName reports member names that encoding/json, and so
-	// [Token.Claims], would match to another name than the decoder does: two
-	// names in one object that are equal under case folding ("sub" and
-	// "SUB", or "sub" and "ſub" with U+017F), or a name that folds to a
-	// claim or field name the decoder reads without being spelt exactly as
-	// it ("Exp", "https://verdocs.com/Profile", "ID" inside profile). It
-	// always comes with ErrMalformed: errors.Is reports both.
-	ErrFoldedName = errors.New("session: member names equal under case folding")
-	// ErrClaimType reports a claim (or a field inside one) of the wrong JSON
-	// type.
-	ErrClaimType = errors.New("session: claim has the wrong type")
-	// ErrClaimRange reports a NumericDate outside ±2^53 seconds.
-	ErrClaimRange = errors.New("session: claim out of range")
-	// ErrClaimValue reports a claim of the right JSON type whose value is
-	// refused: a session_type other than "user" or "signing", an empty
-	// document_id, envelope_id or session_type, or session_type "user" in
-	// a token that carries document_id or envelope_id.
-	ErrClaimValue = errors.New("session: claim value refused")
-)
-
-// ClaimError names the claim that failed to decode. It wraps ErrClaimType,
-// ErrClaimRange or ErrClaimValue.
-type ClaimError struct {
-	// Claim is the claim's name as the token spelt it.
-	Claim string
-	// Field is the path inside the claim ("organization.name"), or "".
-	Field string
-	// Want is the JSON type expected ("string", "number" …), or for
-	// ErrClaimValue the value expected (`"user" or "signing"`).
-	Want string
-	// Err is ErrClaimType, ErrClaimRange or ErrClaimValue.
-	Err error
-}
-
-// Error implements error.
-func (e *ClaimError) Error() string {
-	var b strings.Builder
-	b.WriteString("session: claim ")
-	b.WriteString(strconv.Quote(e.Claim))
-	if e.Field != "" {
-		b.WriteString(" field ")
-		b.WriteString(e.Field)
-	}
-	if errors.Is(e.Err, ErrClaimRange) {
-		b.WriteString(": out of range")
-	} else {
-		b.WriteString(": want ")
-		b.WriteString(e.Want)
-	}
-	return b.String()
-}
-
-// Unwrap returns ErrClaimType, ErrClaimRange or ErrClaimValue.
-func (e *ClaimError) Unwrap() error { return e.Err }
-
-// Kind tells which session a token payload holds.
-type Kind uint8
-
-// The kinds of session a payload can hold.
-const (
-	// KindActive is an access token for a signed-in user: [ActiveSession].
-	// It is any token that is not a signing session (see [KindSigning]);
-	// 6.x user tokens say so with session_type "user".
-	KindActive Kind = iota + 1
-	// KindSigning is a signing-session token: [SigningSession]. A token is
-	// one when its session_type is "signing" (6.x), or when it has no
-	// session_type but carries document_id (1.0.x) or envelope_id (6.x).
-	KindSigning
-)
-
-// String returns "active" or "signing".
-func (k Kind) String() string {
-	switch k {
-	case KindActive:
-		return "active"
-	case KindSigning:
-		return "signing"
-	}
-	return "unknown"
-}
-
-// ClaimSet is a set of registered claims, used to tell which were present.
-type ClaimSet uint8
-
-// Registered claims, as members of a ClaimSet.
-const (
-	ClaimIss ClaimSet = 1 << iota
-	ClaimSub
-	ClaimAud
-	ClaimExp
-	ClaimNbf
-	ClaimIat
-	ClaimJti
-	// ClaimCnf is the RFC 7800 confirmation claim (cnf: a DPoP "jkt" or an
-	// mTLS "x5t#S256" key binding). The decoder only records its presence:
-	// it must be a JSON object (anything else, null included, is a
-	// *[ClaimError] wrapping ErrClaimType), and a verifier that does not
-	// check the binding should refuse a token that has it.
-	ClaimCnf
-)
-
-// Registered holds the RFC 7519 registered claims of a token. Present tells
-// which claims the token carried; a claim given as null counts as absent
-// (except cnf, which may not be null).
-//
-// The int64 NumericDate fields are whole seconds since the Unix epoch,
-// rounded down (1700000000.9 gives 1700000000; -1.5 gives -2), as the
-// session types carry them. Compare instants with [Registered.ExpiresAtTime],
-// [Registered.NotBeforeTime] and [Registered.IssuedAtTime], which keep the
-// fraction: a rounded-down nbf or iat would let a token be used up to a
-// second early, and a rounded-down exp end it up to a second early.
-type Registered struct {
-	Issuer    string   // iss
-	Subject   string   // sub
-	Audience  Audience // aud, one or several
-	ExpiresAt int64    // exp, whole seconds since the Unix epoch (rounded down)
-	NotBefore int64    // nbf, whole seconds since the Unix epoch (rounded down)
-	IssuedAt  int64    // iat, whole seconds since the Unix epoch (rounded down)
-	ID        string   // jti
-	Present   ClaimSet // which of the above (and cnf) the token carried
-
-	// The fractions of a second the int64 fields rounded down, in
-	// nanoseconds [0, 1e9): zero for integer NumericDates, so a Registered
-	// built by hand with whole seconds equals a decoded one.
-	expNsec, nbfNsec, iatNsec int32
-}
-
-// Has reports whether all claims in c were present.
-func (r *Registered) Has(c ClaimSet) bool { return r.Present&c == c }
-
-// ExpiresAtTime returns the instant of exp, with its fraction of a second
-// (rounded down to the nanosecond), or the zero Time when the token has no
-// exp (or r is nil). Values are saturated at ±2^53 seconds, far inside
-// time.Time's range (decoded values never exceed it).
-func (r *Registered) ExpiresAtTime() time.Time {
-	if r == nil {
-		return time.Time{}
-	}
-	return r.instant(ClaimExp, r.ExpiresAt, r.expNsec)
-}
-
-// NotBeforeTime returns the instant of nbf, as [Registered.ExpiresAtTime]
-// does for exp (the zero Time when the token has no nbf).
-func (r *Registered) NotBeforeTime() time.Time {
-	if r == nil {
-		return time.Time{}
-	}
-	return r.instant(ClaimNbf, r.NotBefore, r.nbfNsec)
-}
-
-// IssuedAtTime returns the instant of iat, as [Registered.ExpiresAtTime]
-// does for exp (the zero Time when the token has no iat).
-func (r *Registered) IssuedAtTime() time.Time {
-	if r == nil {
-		return time.Time{}
-	}
-	return r.instant(ClaimIat, r.IssuedAt, r.iatNsec)
-}
-
-func (r *Registered) instant(bit ClaimSet, sec int64, nsec int32) time.Time {
-	switch {
-	case r.Present&bit == 0:
-		return time.Time{}
-	case sec >= maxNumericDate:
-		sec, nsec = maxNumericDate, 0
-	case sec < -maxNumericDate:
-		sec, nsec = -maxNumericDate, 0
-	}
-	return time.Unix(sec, int64(nsec))
-}
-
-// Token is a decoded token payload: the session it holds, its registered
-// claims, and the raw claims for anything else. A Token in a request
-// context ([NewTokenContext]) is that request's own copy.
-type Token struct {
-	// Kind tells whether Active or Signing holds the session.
-	Kind Kind
-	// Active is the session when Kind is KindActive.
-	Active ActiveSession
-	// Signing is the session when Kind is KindSigning.
-	Signing SigningSession
-	// Registered are the registered claims (iss, sub, aud, exp, nbf, iat,
-	// jti, and the presence of cnf).
-	Registered Registered
-	// Raw is the compact token the claims came from, when the decoder's
-	// caller set it (the middleware does); Decode leaves it empty.
-	Raw string
-
-	payload string
-}
-
-// Claims decodes the raw claims JSON into v with encoding/json: the escape
-// hatch for claims the session does not model. Claim names are as in the
-// token (namespaced names keep their prefix).
-//
-// encoding/json matches member names to struct fields case-insensitively
-// (with Unicode folding: "SUB", "Sub" and "ſub" all fill a `json:"sub"`
-// field) and lets the last match win, where the decoder compares names
-// exactly. So that both see the same claims, the decoder refuses
-// (ErrMalformed with ErrFoldedName) a payload with two member names in one
-// object, at any level, that are equal under that folding, and a member
-// whose name folds to a claim or field name the decoder reads without being
-// spelt as it. Every member Claims can put into a field is therefore the
-// one the decoder read, or one the decoder does not read at all.
-func (t *Token) Claims(v any) error {
-	return json.Unmarshal([]byte(t.payload), v)
-}
-
-// Payload returns the claims JSON as it was decoded.
-func (t *Token) Payload() string { return t.payload }
-
-// Decoder decodes token payloads. The zero value uses [DefaultNamespace].
+// Decoder decodes token payloads. The zero value decodes Verdocs tokens;
+// the fields adapt it to one issuer (identity provider), and a Decoder is
+// meant to be configured once per issuer and not changed while in use.
 //
 // Custom claims (email, email_verified, permissions, roles, profile,
 // profile_id, organization_id, plans, session_type, and the 6.x user claims
@@ -245,8 +26,8 @@ func (t *Token) Payload() string { return t.payload }
 // with the namespace prefix; when both are present the namespaced one wins,
 // whole (an object claim is never merged with the plain one) and whatever
 // the member order. Registered claims (iss, sub, aud, exp, nbf, iat, jti,
-// cnf) are only read under their plain names: a namespaced "exp" is just
-// another custom claim and never changes validity.
+// cnf) and the scope claims are only read under their plain names: a
+// namespaced "exp" is just another custom claim and never changes validity.
 //
 // The claims that mark the kind of token, document_id, envelope_id and
 // session_type, must be non-empty strings when present, in either
@@ -254,9 +35,74 @@ func (t *Token) Payload() string { return t.payload }
 // so is "" (wrapping ErrClaimValue). session_type must be "user" or
 // "signing", and "user" may not come with document_id or envelope_id
 // (ErrClaimValue). See the package documentation for how the kind is told.
+//
+// Scopes. The OAuth scopes are read into [Token].Scopes, whatever the fields, from
+// scope (RFC 9068, RFC 8693: a space-delimited string) and scp (Entra: a
+// space-delimited string; Ory Hydra, Okta: an array of strings). Empty
+// items (two spaces in a row, "" in an array) are skipped; an array item
+// holding a space is refused (ErrClaimValue), as is any other type
+// (ErrClaimType; null counts as absent). When both claims are present they
+// must hold the same set of scopes (ErrClaimValue otherwise), and Scopes
+// lists those of scope, in its order. Scopes are substrings of the payload.
+//
+// Claim mapping. Roles, Permissions and Plans name where the roles, permissions and plans
+// of an [ActiveSession] come from, for identity providers that do not send
+// the Verdocs claims: a claim name, or a dotted path into nested objects.
+// Set, a mapping replaces the Verdocs claims for its field (they are not
+// read for it, in either spelling) and is read as follows, failing closed:
+//
+//   - Resolution: at each object level, from the top, a member matches when
+//     its name equals the whole remaining path, or when the path starts
+//     with its name followed by "." (then the rest is looked up inside
+//     that member, which must be an object). So "https://verdocs.com/roles"
+//     finds the member of that name, and "realm_access.roles" the member
+//     roles inside realm_access. A path that matches twice in one token (a
+//     member "a.b", and a member "a" holding "b") is refused
+//     (ErrClaimValue), whatever the member order.
+//   - Values: an array of strings, an array of {id, name} objects (not for
+//     Plans, which are strings only), or a space-delimited string ("a b c",
+//     empty items skipped). An empty array or string gives none (nil).
+//   - A path the token does not have, or whose value (or a member along
+//     it) is null, is refused with ErrClaimMissing; a value of another
+//     type, or a member along the path that is neither an object nor null,
+//     with ErrClaimType. The *[ClaimError] names the path as its Claim.
+//     Members along the path are compared exactly, and a member name equal
+//     to a step of the path under case folding is refused as it is for
+//     the Verdocs claims (ErrFoldedName).
+//
+// Typical mappings: Keycloak Roles "realm_access.roles"; Auth0 Permissions
+// "permissions"; Entra Roles "roles" and Permissions "scp"; Cognito Roles
+// "cognito:groups" (which Cognito leaves out for a user in no group: such a
+// token is refused).
 type Decoder struct {
-	// Namespace is the claim-name prefix; "" means DefaultNamespace.
+	// Namespace is the prefix of custom claim names. Default:
+	// "https://verdocs.com/".
 	Namespace string
+	// NamespacedOnly reads the custom claims only under the namespace: a
+	// plain one (roles, email, profile …) is ignored, though still
+	// validated as JSON, so a plain claim that users can influence at some
+	// identity providers can never grant anything. The kind markers
+	// (session_type, document_id, envelope_id) are read in both spellings
+	// even then, failing closed: they can only make a token a signing
+	// session or refuse it. Registered claims, scopes, mappings and
+	// captures are not affected. Default: false (both spellings).
+	NamespacedOnly bool
+	// Roles is where roles come from (see Claim mapping). Default: the
+	// Verdocs roles claim.
+	Roles string
+	// Permissions is where permissions come from (see Claim mapping).
+	// Default: the Verdocs permissions claim.
+	Permissions string
+	// Plans is where plans come from (see Claim mapping); strings only.
+	// Default: the Verdocs plans claim.
+	Plans string
+	// Capture lists top-level claims, by exact name, whose raw JSON values
+	// the decode keeps for [Token.Claim] (for rules over claims the session
+	// does not model: azp, client_id, acr, tid …). Keeping them costs no
+	// copy (they are substrings of the payload), and nothing when Capture
+	// is empty; each top-level member is compared with every name, so keep
+	// the list to a handful (up to about 8). Default: none.
+	Capture []string
 }
 
 // Decode decodes a verified token's payload (the claims JSON) in one pass.
@@ -279,7 +125,7 @@ func (dec Decoder) Decode(payload []byte) (*Token, error) {
 func (dec Decoder) DecodeInto(t *Token, payload string) error {
 	ns := dec.Namespace
 	if ns == "" {
-		ns = DefaultNamespace
+		ns = verdocsNamespace
 	}
 	*t = Token{payload: payload}
 	var st decodeState
@@ -289,6 +135,19 @@ func (dec Decoder) DecodeInto(t *Token, payload string) error {
 	st.src = t.payload
 	st.ns = ns
 	st.t = t
+	if dec.NamespacedOnly {
+		st.skipPlain = cAll &^ cMarkers
+	}
+	if dec.Roles != "" || dec.Permissions != "" || dec.Plans != "" || len(dec.Capture) > 0 {
+		st.watch = true
+		st.paths = [...]string{mapRoles: dec.Roles, mapPermissions: dec.Permissions, mapPlans: dec.Plans}
+		for i, c := range [...]customClaim{mapRoles: cRoles, mapPermissions: cPermissions, mapPlans: cPlans} {
+			if st.paths[i] != "" {
+				st.skip |= c
+			}
+		}
+		st.capture = dec.Capture
+	}
 	return st.run()
 }
 
@@ -314,6 +173,9 @@ const (
 	cSessionID
 	cGlobalAdmin
 	cLast = cGlobalAdmin
+	cAll  = cLast<<1 - 1
+	// cMarkers are the claims that mark the kind of token.
+	cMarkers = cDocumentID | cEnvelopeID | cSessionType
 )
 
 type decodeState struct {
@@ -328,6 +190,19 @@ type decodeState struct {
 	path       [8]string // containers inside the claim, for errors
 	depth      int
 	err        error
+
+	skip      customClaim // custom claims not read, in either spelling (mapped)
+	skipPlain customClaim // custom claims not read under their plain names
+	scopes    scopeClaims
+
+	// Set when paths or captures are: the top-level members they name are
+	// recorded (see watched).
+	watch   bool
+	paths   [3]string // mapRoles, mapPermissions, mapPlans: the mapping, or ""
+	capture []string
+	cands   [4]candidate
+	ncands  int
+	more    []candidate // candidates beyond cands (rare)
 }
 
 // idName is the shared shape of Permission and Role.
@@ -342,7 +217,6 @@ const stackItems = 32
 
 func (st *decodeState) run() error {
 	d := &st.d
-	t := st.t
 	if !d.BeginObject() {
 		st.claim = ""
 		return st.fail()
@@ -352,43 +226,62 @@ func (st *decodeState) run() error {
 		if name == nil {
 			break
 		}
-		if st.registered(name) {
-			continue
+		if st.watch {
+			st.watched(name)
+		} else {
+			st.member(name)
 		}
-		full := name
-		namespaced := false
-		if len(name) > len(st.ns) && string(name[:len(st.ns)]) == st.ns {
-			name = name[len(st.ns):]
-			namespaced = true
-		}
-		c := claimOf(name)
-		if c == 0 {
-			if strictjson.Foldable(full) {
-				st.claim, st.depth = "", 0
-				st.foldedClaim(full)
-			}
-			d.Skip()
-			continue
-		}
-		st.claim, st.namespaced, st.depth = claimName(c), namespaced, 0
-		if !namespaced && st.nsSet&c != 0 {
-			// The namespaced form was already read and wins; still check
-			// this one's type so the verdict does not depend on order.
-			var scratch Token
-			st.t = &scratch
-			st.custom(c)
-			st.t = t
-			continue
-		}
-		if namespaced {
-			st.nsSet |= c
-		}
-		st.custom(c)
 	}
 	if err := d.End(); err != nil || st.err != nil {
 		return st.fail()
 	}
 	return st.finish()
+}
+
+// member reads one top-level member, whose name has been read.
+func (st *decodeState) member(name []byte) {
+	d := &st.d
+	if st.registered(name) {
+		return
+	}
+	full := name
+	namespaced := false
+	if len(name) > len(st.ns) && string(name[:len(st.ns)]) == st.ns {
+		name = name[len(st.ns):]
+		namespaced = true
+	}
+	c := claimOf(name)
+	skip := st.skip
+	if !namespaced {
+		skip |= st.skipPlain
+	}
+	if c&skip != 0 {
+		d.Skip() // not read: mapped, or plain and NamespacedOnly
+		return
+	}
+	if c == 0 {
+		if strictjson.Foldable(full) {
+			st.claim, st.depth = "", 0
+			st.foldedClaim(full)
+		}
+		d.Skip()
+		return
+	}
+	st.claim, st.namespaced, st.depth = claimName(c), namespaced, 0
+	if !namespaced && st.nsSet&c != 0 {
+		// The namespaced form was already read and wins; still check
+		// this one's type so the verdict does not depend on order.
+		t := st.t
+		var scratch Token
+		st.t = &scratch
+		st.custom(c)
+		st.t = t
+		return
+	}
+	if namespaced {
+		st.nsSet |= c
+	}
+	st.custom(c)
 }
 
 // fail returns the first error as one of the package's error values.
@@ -465,12 +358,8 @@ func (st *decodeState) foldErr(name []byte, known string) {
 // Names the decoder reads inside objects, for the case-folding check of
 // the members it skips (space-separated).
 const (
-	registeredNames    = "iss sub aud exp nbf iat jti cnf"
-	idNameFields       = "id name"
-	profileFields      = "id user_id organization_id first_name last_name email phone current organization permissions roles plans groups"
-	organizationFields = "id name address phone business_name is_business address2 contact_email timezone envelope_responsible"
-	groupFields        = "id name organization_id parent_id permissions roles profiles"
-	accessKeyFields    = "id type"
+	registeredNames = "iss sub aud exp nbf iat jti cnf scope scp"
+	idNameFields    = "id name"
 )
 
 // foldedIn returns the name of the space-separated list that name equals
@@ -511,11 +400,17 @@ func foldPrefix(b []byte, prefix string) ([]byte, bool) {
 
 // foldedClaim checks a Foldable top-level member name that the decoder does
 // not read against the names it does: registered, custom and namespaced
-// custom claims.
+// custom claims, captured claims and the steps of mapped paths.
 func (st *decodeState) foldedClaim(name []byte) {
 	if known := foldedIn(name, registeredNames); known != "" {
 		st.foldErr(name, known)
 		return
+	}
+	if st.watch {
+		if known := st.foldedWatched(name); known != "" {
+			st.foldErr(name, known)
+			return
+		}
 	}
 	rest, nsOK := foldPrefix(name, st.ns)
 	for c := customClaim(1); c <= cLast; c <<= 1 {
@@ -656,16 +551,24 @@ func (st *decodeState) registered(name []byte) bool {
 		r.Audience = st.audience()
 	case "exp":
 		st.claim, st.namespaced, bit = "exp", false, ClaimExp
-		r.ExpiresAt, r.expNsec, bit = st.numericDate(bit)
+		r.ExpiresAt, r.expNsec, bit = st.numericDate("", bit)
 	case "nbf":
 		st.claim, st.namespaced, bit = "nbf", false, ClaimNbf
-		r.NotBefore, r.nbfNsec, bit = st.numericDate(bit)
+		r.NotBefore, r.nbfNsec, bit = st.numericDate("", bit)
 	case "iat":
 		st.claim, st.namespaced, bit = "iat", false, ClaimIat
-		r.IssuedAt, r.iatNsec, bit = st.numericDate(bit)
+		r.IssuedAt, r.iatNsec, bit = st.numericDate("", bit)
 	case "cnf":
 		st.claim, st.namespaced, bit = "cnf", false, ClaimCnf
 		st.confirmation()
+	case "scope":
+		st.claim, st.namespaced = "scope", false
+		st.scopeClaim()
+		return true
+	case "scp":
+		st.claim, st.namespaced = "scp", false
+		st.scpClaim()
+		return true
 	default:
 		return false
 	}
@@ -692,7 +595,6 @@ func (st *decodeState) custom(c customClaim) {
 	case cRoles:
 		t.Active.Roles = st.roles()
 	case cProfile:
-		t.Active.Profile = Profile{}
 		st.profile(&t.Active.Profile)
 	case cProfileID:
 		t.Active.ProfileID = st.str("")
@@ -705,7 +607,6 @@ func (st *decodeState) custom(c customClaim) {
 	case cRole:
 		t.Signing.Role = st.str("")
 	case cAccessKey:
-		t.Signing.AccessKey = AccessKey{}
 		st.accessKey(&t.Signing.AccessKey)
 	case cSessionType:
 		t.Signing.SessionType = st.sessionType()
@@ -732,6 +633,12 @@ const (
 // kinds share. The claims are all read, so nothing here depends on their
 // order.
 func (st *decodeState) finish() error {
+	if st.watch && !st.mapped() {
+		return st.fail()
+	}
+	if st.scopes.present != 0 && !st.finishScopes() {
+		return st.fail()
+	}
 	t := st.t
 	s := &t.Signing
 	marker := ""
@@ -775,23 +682,29 @@ func (st *decodeState) finish() error {
 // null consumes a null (which counts as an absent claim or field).
 func (st *decodeState) null() bool {
 	if st.d.Peek() == strictjson.Null {
-		st.d.Null()
-		st.lastNull = true
+		st.nullValue()
 		return true
 	}
 	return false
 }
 
+// nullValue consumes the null the reader is at.
+func (st *decodeState) nullValue() {
+	st.d.Null()
+	st.lastNull = true
+}
+
 func (st *decodeState) str(field string) string {
-	if st.null() {
+	switch st.d.Peek() {
+	case strictjson.String:
+		s, _ := st.d.StringIn(st.src)
+		return s
+	case strictjson.Null:
+		st.nullValue()
 		return ""
 	}
-	if st.d.Peek() != strictjson.String {
-		st.kindErr(field, "string")
-		return ""
-	}
-	s, _ := st.d.StringIn(st.src)
-	return s
+	st.kindErr(field, "string")
+	return ""
 }
 
 // marker reads a claim that marks the kind of token (document_id,
@@ -836,15 +749,16 @@ func (st *decodeState) confirmation() {
 
 // nullableStr reads a string or null (kept as nil).
 func (st *decodeState) nullableStr(field string) *string {
-	if st.null() {
+	switch st.d.Peek() {
+	case strictjson.String:
+		s, _ := st.d.StringIn(st.src)
+		return &s
+	case strictjson.Null:
+		st.nullValue()
 		return nil
 	}
-	if st.d.Peek() != strictjson.String {
-		st.kindErr(field, "string or null")
-		return nil
-	}
-	s, _ := st.d.StringIn(st.src)
-	return &s
+	st.kindErr(field, "string or null")
+	return nil
 }
 
 // kindErr reports a wrong type, or a syntax error when the next bytes are
@@ -857,15 +771,16 @@ func (st *decodeState) kindErr(field, want string) {
 }
 
 func (st *decodeState) boolean(field string) bool {
-	if st.null() {
+	switch st.d.Peek() {
+	case strictjson.Bool:
+		v, _ := st.d.Bool()
+		return v
+	case strictjson.Null:
+		st.nullValue()
 		return false
 	}
-	if st.d.Peek() != strictjson.Bool {
-		st.kindErr(field, "boolean")
-		return false
-	}
-	v, _ := st.d.Bool()
-	return v
+	st.kindErr(field, "boolean")
+	return false
 }
 
 // maxNumericDate bounds NumericDates to what a float64 (and a JS number)
@@ -875,12 +790,14 @@ const maxNumericDate = 1 << 53
 // numericDate reads a NumericDate: a JSON number (never a string) within
 // ±2^53 seconds. It returns the seconds rounded down, the nanoseconds past
 // them (rounded down), and bit, or 0 when the claim was null.
-func (st *decodeState) numericDate(bit ClaimSet) (int64, int32, ClaimSet) {
-	if st.null() {
+func (st *decodeState) numericDate(field string, bit ClaimSet) (int64, int32, ClaimSet) {
+	switch st.d.Peek() {
+	case strictjson.Number:
+	case strictjson.Null:
+		st.nullValue()
 		return 0, 0, 0
-	}
-	if st.d.Peek() != strictjson.Number {
-		st.kindErr("", "number")
+	default:
+		st.kindErr(field, "number")
 		return 0, 0, 0
 	}
 	b, ok := st.d.NumberBytes()
@@ -892,7 +809,7 @@ func (st *decodeState) numericDate(bit ClaimSet) (int64, int32, ClaimSet) {
 	}
 	sec, nsec, ok := exactDate(b)
 	if !ok {
-		st.rangeErr("")
+		st.rangeErr(field)
 		return 0, 0, 0
 	}
 	return sec, nsec, bit
@@ -1024,10 +941,12 @@ func (st *decodeState) audience() Audience {
 // gives nil).
 func (st *decodeState) strings(field, want string) []string {
 	d := &st.d
-	if st.null() {
+	switch d.Peek() {
+	case strictjson.Array:
+	case strictjson.Null:
+		st.nullValue()
 		return nil
-	}
-	if d.Peek() != strictjson.Array {
+	default:
 		st.kindErr(field, want)
 		return nil
 	}
@@ -1050,27 +969,28 @@ func (st *decodeState) strings(field, want string) []string {
 	return out
 }
 
+// plans reads an array of strings as plans.
 func (st *decodeState) plans(field string) []Plan {
-	names := st.strings(field, "array of strings")
-	if names == nil {
-		return nil
-	}
-	out := make([]Plan, len(names))
-	for i, n := range names {
-		out[i] = Plan(n)
-	}
-	return out
+	return asPlans(st.strings(field, "array of strings"))
+}
+
+// asPlans returns names as plans, in the same memory (a Plan is laid out as
+// a string; see clone.go).
+func asPlans(names []string) []Plan {
+	return unsafe.Slice((*Plan)(unsafe.Pointer(unsafe.SliceData(names))), len(names))
 }
 
 // idNames reads permissions or roles: an array whose items are strings or
 // {id, name} objects.
 func (st *decodeState) idNames(buf *[stackItems]idName) []idName {
 	d := &st.d
-	if st.null() {
-		return nil
-	}
 	const want = "array of strings or {id, name} objects"
-	if d.Peek() != strictjson.Array {
+	switch d.Peek() {
+	case strictjson.Array:
+	case strictjson.Null:
+		st.nullValue()
+		return nil
+	default:
 		st.kindErr("", want)
 		return nil
 	}
@@ -1128,177 +1048,4 @@ func fromIDNames[T Permission | Role](items []idName) []T {
 		out[i] = T(it)
 	}
 	return out
-}
-
-// object starts an object value; null counts as absent (false, no error).
-func (st *decodeState) object(field string) bool {
-	if st.null() {
-		return false
-	}
-	if st.d.Peek() != strictjson.Object {
-		st.kindErr(field, "object")
-		return false
-	}
-	return st.d.BeginObject()
-}
-
-// profile reads an IProfile.
-func (st *decodeState) profile(p *Profile) {
-	d := &st.d
-	if !st.object("") {
-		return
-	}
-	for d.More() {
-		name := d.Name()
-		switch string(name) {
-		case "id":
-			p.ID = st.str("id")
-		case "user_id":
-			p.UserID = st.str("user_id")
-		case "organization_id":
-			p.OrganizationID = st.str("organization_id")
-		case "first_name":
-			p.FirstName = st.str("first_name")
-		case "last_name":
-			p.LastName = st.str("last_name")
-		case "email":
-			p.Email = st.str("email")
-		case "phone":
-			p.Phone = st.nullableStr("phone")
-		case "current":
-			p.Current = st.boolean("current")
-		case "organization":
-			st.push("organization")
-			st.organization(&p.Organization)
-			st.pop()
-		case "permissions":
-			p.Permissions = st.strings("permissions", "array of strings")
-		case "roles":
-			p.Roles = st.strings("roles", "array of strings")
-		case "plans":
-			p.Plans = st.plans("plans")
-		case "groups":
-			st.push("groups[]")
-			p.Groups = st.groups()
-			st.pop()
-		default:
-			st.unknownField(name, profileFields)
-			d.Skip()
-		}
-	}
-}
-
-func (st *decodeState) organization(o *Organization) {
-	d := &st.d
-	if !st.object("") {
-		return
-	}
-	for d.More() {
-		switch name := d.Name(); string(name) {
-		case "id":
-			o.ID = st.str("id")
-		case "name":
-			o.Name = st.str("name")
-		case "address":
-			o.Address = st.nullableStr("address")
-		case "phone":
-			o.Phone = st.nullableStr("phone")
-		case "business_name":
-			o.BusinessName = st.nullableStr("business_name")
-		case "is_business":
-			o.IsBusiness = st.boolean("is_business")
-		case "address2":
-			o.Address2 = st.nullableStr("address2")
-		case "contact_email":
-			o.ContactEmail = st.nullableStr("contact_email")
-		case "timezone":
-			o.Timezone = st.nullableStr("timezone")
-		case "envelope_responsible":
-			o.EnvelopeResponsible = st.boolean("envelope_responsible")
-		default:
-			st.unknownField(name, organizationFields)
-			d.Skip()
-		}
-	}
-}
-
-func (st *decodeState) groups() []Group { return objects(st, st.group) }
-
-func (st *decodeState) profiles() []Profile { return objects(st, st.profile) }
-
-// objects reads an array of objects with item; null items are skipped, a
-// null array is absent.
-func objects[T any](st *decodeState, item func(*T)) []T {
-	d := &st.d
-	if st.null() {
-		return nil
-	}
-	if d.Peek() != strictjson.Array {
-		st.kindErr("", "array of objects")
-		return nil
-	}
-	d.BeginArray()
-	var out []T
-	for d.More() {
-		if d.Peek() == strictjson.Null {
-			d.Null()
-			continue
-		}
-		var v T
-		item(&v)
-		if st.err != nil || d.Err() != nil {
-			return nil
-		}
-		out = append(out, v)
-	}
-	return out
-}
-
-// group reads an IGroup.
-func (st *decodeState) group(g *Group) {
-	d := &st.d
-	if !st.object("") {
-		return
-	}
-	for d.More() {
-		switch name := d.Name(); string(name) {
-		case "id":
-			g.ID = st.str("id")
-		case "name":
-			g.Name = st.str("name")
-		case "organization_id":
-			g.OrganizationID = st.str("organization_id")
-		case "parent_id":
-			g.ParentID = st.nullableStr("parent_id")
-		case "permissions":
-			g.Permissions = st.strings("permissions", "array of strings")
-		case "roles":
-			g.Roles = st.strings("roles", "array of strings")
-		case "profiles":
-			st.push("profiles[]")
-			g.Profiles = st.profiles()
-			st.pop()
-		default:
-			st.unknownField(name, groupFields)
-			d.Skip()
-		}
-	}
-}
-
-func (st *decodeState) accessKey(k *AccessKey) {
-	d := &st.d
-	if !st.object("") {
-		return
-	}
-	for d.More() {
-		switch name := d.Name(); string(name) {
-		case "id":
-			k.ID = st.str("id")
-		case "type":
-			k.Type = st.str("type")
-		default:
-			st.unknownField(name, accessKeyFields)
-			d.Skip()
-		}
-	}
 }

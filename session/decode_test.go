@@ -466,7 +466,7 @@ func TestDecodeCnf(t *testing.T) {
 // Issue 10 item 4: both generations of session tokens, told apart by
 // session_type (6.x) or document_id / envelope_id.
 func TestDecodeSessionGenerations(t *testing.T) {
-	const ns = DefaultNamespace
+	const ns = verdocsNamespace
 	signing6 := `{"aud":"https://api/","iss":"https://i/","sub":"signer-1","iat":100,"exp":200,` +
 		`"session_type":"signing","` + ns + `session_type":"signing","key_type":"email","email":"s@x","profile_id":"p",` +
 		`"envelope_id":"env-1","` + ns + `envelope_id":"env-1","role_name":"Recipient 1","` + ns + `role_name":"Recipient 1"}`
@@ -523,7 +523,7 @@ func TestDecodeSessionGenerations(t *testing.T) {
 }
 
 func TestDecodeSessionKindErrors(t *testing.T) {
-	const ns = DefaultNamespace
+	const ns = verdocsNamespace
 	tests := []struct {
 		name    string
 		payload string
@@ -591,7 +591,7 @@ func TestMarshalShape6x(t *testing.T) {
 // Issue 10 item 11a: the claims that mark the kind of token must be
 // non-empty strings; null and "" are refused, in either spelling.
 func TestDecodeKindMarkers(t *testing.T) {
-	const ns = DefaultNamespace
+	const ns = verdocsNamespace
 	tests := []struct {
 		name    string
 		payload string
@@ -622,7 +622,7 @@ func TestDecodeKindMarkers(t *testing.T) {
 // Issue 10 item 5: member names that encoding/json folds together are
 // refused, so Token.Claims and the decoder see the same claims.
 func TestDecodeFoldedNames(t *testing.T) {
-	const ns = DefaultNamespace
+	const ns = verdocsNamespace
 	var many strings.Builder
 	for i := range 40 {
 		many.WriteString(`"claim_` + strings.Repeat("x", i) + `":1,`)
@@ -646,6 +646,8 @@ func TestDecodeFoldedNames(t *testing.T) {
 		{"lone Exp folds to exp", `{"Exp":1900000000}`},
 		{"lone long s folds to sub", `{"ſub":"admin"}`},
 		{"lone Cnf folds to cnf", `{"Cnf":{}}`},
+		{"lone Scope folds to scope", `{"Scope":"admin"}`},
+		{"lone SCP folds to scp", `{"SCP":["admin"]}`},
 		{"lone Email folds to a custom claim", `{"Email":"x@y"}`},
 		{"folded namespaced claim", `{"` + ns + `Profile":{"id":"p"}}`},
 		{"folded namespace", `{"HTTPS://VERDOCS.COM/profile_id":"p"}`},
@@ -677,7 +679,7 @@ func TestDecodeFoldedNames(t *testing.T) {
 		payload string
 	}{
 		{"distinct names", `{"sub":"alice","subject":"admin","sub_id":"x"}`},
-		{"upper case that folds to nothing read", `{"sub":"alice","Scope":"x","SubjectName":"y"}`},
+		{"upper case that folds to nothing read", `{"sub":"alice","Nickname":"x","SubjectName":"y"}`},
 		{"namespaced registered name folded", `{"exp":1,"` + ns + `Exp":2}`},
 		{"same folded name in sibling objects", `{"metadata":[{"x":1},{"X":2}]}`},
 		{"same folded name at two levels", `{"metadata":{"tier":{"TIER":1}}}`},
@@ -703,7 +705,7 @@ func TestDecodeFoldedNames(t *testing.T) {
 // Issue 10 item 6: the namespaced form of a claim wins whole, whatever the
 // member order.
 func TestNamespacedWinsWhole(t *testing.T) {
-	const ns = DefaultNamespace
+	const ns = verdocsNamespace
 	tests := []struct {
 		name       string
 		plain, nsd string // members, without braces

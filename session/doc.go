@@ -20,7 +20,7 @@
 //     "SUB" or "ſub"), and no member may fold to a claim or field name the
 //     decoder reads without being spelt as it ("Exp"): [ErrMalformed] with
 //     [ErrFoldedName]. So [Token.Claims] sees the claims the decoder saw.
-//   - Custom claims may carry the namespace prefix ([DefaultNamespace],
+//   - Custom claims may carry the namespace prefix ([Decoder].Namespace,
 //     "https://verdocs.com/") or be plain; when both are present the
 //     namespaced one wins. Registered claims (iss, sub, aud, exp, nbf, iat,
 //     jti, cnf) are read only under their plain names.
@@ -40,6 +40,17 @@
 //   - The namespaced form of a claim wins whole: a namespaced object claim
 //     (profile, access_key) replaces the plain one, never merges with it,
 //     and the result does not depend on the order of the members.
+//
+// # One issuer's tokens
+//
+// The fields of a [Decoder] adapt it to one identity provider: where roles,
+// permissions and plans come from when it does not send the Verdocs claims
+// (Keycloak realm_access.roles, Auth0 permissions, Entra roles and scp,
+// Cognito cognito:groups), whether custom claims count only under the
+// namespace ([Decoder].NamespacedOnly), and which other claims to keep raw
+// for rules ([Decoder].Capture, read with [Token.Claim]). Every decoder
+// reads the OAuth scopes (scope, scp) into [Token].Scopes. The rules are
+// on [Decoder].
 //
 // # Both generations of tokens
 //

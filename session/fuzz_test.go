@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -39,14 +41,53 @@ func FuzzDecode(f *testing.F) {
 		`{"https://verdocs.com/profile":{"id":"p-real"},"profile":{"permissions":["org:delete"],"roles":["owner"],"organization":{"id":"org-other"}}}`,
 		`{"access_key":{"id":"k","type":"email"},"https://verdocs.com/access_key":{"id":"k2"},"document_id":"d"}`,
 		`{"exp":1700000000.9,"nbf":1.7e9,"iat":-0.5}`, `{"exp":9007199254740992.5}`, `{"exp":1e-400,"nbf":0e99999}`,
+		// Issue 12: mapped paths (item 1) with dotted names, ambiguity in
+		// both orders, absent and mistyped values; plain claims next to
+		// namespaced ones (2); scopes in every form (3); captured claims
+		// (4); white space around values (the readers' fast path).
+		`{"realm_access":{"roles":["admin",{"id":"a","name":"A"}]},"scp":"read write","azp":"web","tid":null}`,
+		`{"realm_access.roles":["x"],"realm_access":{"roles":["y"]}}`, `{"realm_access":{"roles":["y"]},"realm_access.roles":["x"]}`,
+		`{"realm_access":{"roles.x":1,"roles":{"x":2}}}`, `{"realm_access":"admin"}`, `{"realm_access":{"roles":5}}`,
+		`{"realm_access":null,"scp":["a","b"],"scope":"b a"}`, `{"a":{"b":"gold  silver"},"scp":"p q"}`,
+		`{"roles":["owner"],"https://verdocs.com/roles":["member"],"document_id":"d","email":"e"}`,
+		`{"session_type":"signing","https://verdocs.com/session_type":"user"}`,
+		`{"scope":"a  b","scp":["b","a",""]}`, `{"scope":"a","scp":"b"}`, `{"scope":["a"]}`, `{"scp":["a b"]}`, `{"scp":{}}`,
+		`{"azp" : "w" , "ext" : { "k" : [ 1 , null ] } , "tid":"t\u00e9"}`, `{"AZP":"x","Realm_Access":{}}`,
+		` { "sub" : "u" , "email_verified" : true , "aud" : [ "a" ] , "exp" : 1 } `,
 	} {
 		f.Add([]byte(s))
 	}
+	// Issuers' decoders with the issue 12 knobs set: their verdicts are
+	// checked below next to the default decoder's. The first refuses
+	// most payloads (the mapped paths are missing), the second few.
+	issuers := []Decoder{
+		{NamespacedOnly: true, Roles: "realm_access.roles", Permissions: "scp", Plans: "a.b", Capture: []string{"azp", "tid", "ext", "scope"}},
+		{NamespacedOnly: true, Capture: []string{"azp", "tid", "ext", "sub", "roles"}},
+	}
 	f.Fuzz(func(t *testing.T, payload []byte) {
 		tok, err := Decoder{}.Decode(payload)
+		for _, issuer := range issuers {
+			mapped, merr := issuer.Decode(payload)
+			if merr != nil {
+				continue
+			}
+			if !json.Valid(payload) {
+				t.Fatalf("issuer decoder decoded a payload encoding/json rejects: %q", payload)
+			}
+			for _, name := range issuer.Capture {
+				if raw, ok := mapped.Claim(name); ok && !json.Valid(raw) {
+					t.Fatalf("captured %s is not JSON: %q", name, raw)
+				}
+			}
+			checkScopes(t, mapped.Scopes)
+			if err == nil && (!slices.Equal(mapped.Scopes, tok.Scopes) || !reflect.DeepEqual(mapped.Registered, tok.Registered)) {
+				t.Fatalf("scopes or registered claims depend on the mapping: %v %v", mapped.Scopes, tok.Scopes)
+			}
+		}
 		if err != nil {
 			return
 		}
+		checkScopes(t, tok.Scopes)
 		if !json.Valid(payload) {
 			t.Fatalf("decoded a payload encoding/json rejects: %q", payload)
 		}
@@ -84,4 +125,14 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("round trip changed the session:\n%s\n%s", b, b2)
 		}
 	})
+}
+
+// checkScopes fails for an empty scope or one holding a space.
+func checkScopes(t *testing.T, scopes []string) {
+	t.Helper()
+	for _, s := range scopes {
+		if s == "" || strings.Contains(s, " ") {
+			t.Fatalf("scopes %q", scopes)
+		}
+	}
 }

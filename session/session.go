@@ -3,6 +3,7 @@ package session
 import (
 	"encoding/json"
 	"time"
+	"unsafe"
 )
 
 // ActiveSession is the caller's session, decoded from a verified access
@@ -243,15 +244,24 @@ func (s ActiveSession) MarshalJSON() ([]byte, error) {
 	return json.Marshal(p)
 }
 
-// UnmarshalJSON reads the IActiveSession shape with the same strict decoder
-// as [Decode]: permissions and roles may be objects or strings, and claim
-// names may carry the default namespace.
+// UnmarshalJSON reads the IActiveSession shape [ActiveSession.MarshalJSON]
+// writes, and nothing else: the member names exactly as the struct tags
+// spell them, with no namespace and none of a token's rules (a
+// "document_id" or "https://verdocs.com/email" member is just an unknown
+// member, skipped). permissions and roles may be {id, name} objects or
+// strings (s reads as {ID: s, Name: s}). It is as strict as [Decoder.Decode]
+// about the JSON (duplicate or folded member names, invalid UTF-8) and the
+// types (a *[ClaimError] naming the member), and replaces the whole
+// session. null leaves the session unchanged.
 func (s *ActiveSession) UnmarshalJSON(b []byte) error {
-	t, err := Decoder{}.Decode(b)
-	if err != nil {
+	if string(b) == "null" {
+		return nil
+	}
+	var out ActiveSession
+	if err := decodeModel(activeModel, unsafe.Pointer(&out), string(b)); err != nil {
 		return err
 	}
-	*s = t.Active
+	*s = out
 	return nil
 }
 
@@ -267,12 +277,6 @@ func (s *ActiveSession) ExpiresAtTime() time.Time { return unixTime(s.ExpiresAt)
 func (s *ActiveSession) ExpiredAt(now time.Time) bool {
 	return s == nil || expired(s.ExpiresAt, now)
 }
-
-// ExpiresAtTime returns ExpiresAt as a time.Time (the zero Time when unset).
-func (s *SigningSession) ExpiresAtTime() time.Time { return unixTime(s.ExpiresAt) }
-
-// IssuedAtTime returns IssuedAt as a time.Time (the zero Time when unset).
-func (s *SigningSession) IssuedAtTime() time.Time { return unixTime(s.IssuedAt) }
 
 // ExpiredAt reports whether the signing session has expired at now (no exp
 // counts as expired; a nil session is expired).

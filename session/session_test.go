@@ -125,8 +125,6 @@ func TestExpiry(t *testing.T) {
 	ss := &SigningSession{IssuedAt: 900, ExpiresAt: 1001}
 	assert.False(t, ss.ExpiredAt(now))
 	assert.True(t, ss.ExpiredAt(time.Unix(2000, 0)))
-	assert.Equal(t, time.Unix(900, 0), ss.IssuedAtTime())
-	assert.Equal(t, time.Unix(1001, 0), ss.ExpiresAtTime())
 	var nilS *SigningSession
 	assert.True(t, nilS.ExpiredAt(now))
 }

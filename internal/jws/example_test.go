@@ -24,7 +24,7 @@ func Example() {
 	keys := map[string]ed25519.PublicKey{"key-1": priv.Public().(ed25519.PublicKey)}
 	tok := sign(priv, `{"alg":"EdDSA","kid":"key-1","typ":"at+jwt"}`, `{"sub":"user-1"}`)
 
-	policy := &jws.Policy{Algorithms: []string{jws.EdDSA}, Typ: "application/at+jwt"}
+	policy := &jws.Policy{Algorithms: []string{"EdDSA"}, Typ: "application/at+jwt"}
 	if err := policy.Validate(); err != nil {
 		panic(err)
 	}

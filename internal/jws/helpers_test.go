@@ -17,6 +17,23 @@ import (
 	"testing"
 )
 
+// The algorithm names as tokens spell them. The tests write them out
+// rather than read them from the internal/jwa table, so that they also hold
+// the table's spelling.
+const (
+	RS256   = "RS256"
+	RS384   = "RS384"
+	RS512   = "RS512"
+	PS256   = "PS256"
+	PS384   = "PS384"
+	PS512   = "PS512"
+	ES256   = "ES256"
+	ES384   = "ES384"
+	ES512   = "ES512"
+	EdDSA   = "EdDSA"
+	Ed25519 = "Ed25519"
+)
+
 // testKeys are generated once per test binary: RSA key generation is slow.
 type testKeys struct {
 	rsa2048, rsa1024 *rsa.PrivateKey

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"unsafe"
 
+	"github.com/sessiongate/sessiongate/internal/jwa"
 	"github.com/sessiongate/sessiongate/internal/strictjson"
 )
 
@@ -11,8 +12,8 @@ import (
 // [Policy.Parse]. Nothing in it is trusted until [Verify] accepts
 // Signature over SigningInput with a key the caller chose.
 type Parsed struct {
-	// Alg is the header "alg": one of the algorithm constants of this
-	// package, allowed by the Policy.
+	// Alg is the header "alg": the name of an algorithm of the
+	// internal/jwa table, allowed by the Policy.
 	Alg string
 	// KID is the header "kid" (JSON-unescaped), or "" when absent (an
 	// empty "kid" is refused).
@@ -222,8 +223,9 @@ func (p *Policy) checkHeader(h []byte, out *Parsed) error {
 	if !hasAlg {
 		return &Error{Err: ErrAlgNotAllowed, Param: "alg", Detail: "missing"}
 	}
-	a := supportedAlg(alg)
-	if a == "" || !p.allowed(a) {
+	// alg is not retained: Parse only compares it.
+	a := jwa.Parse(unsafe.String(unsafe.SliceData(alg), len(alg)))
+	if a == 0 || !p.allowed(a) {
 		return &Error{Err: ErrAlgNotAllowed, Param: "alg"}
 	}
 	if hasKID && len(kid) > p.maxKIDLength() {
@@ -242,7 +244,7 @@ func (p *Policy) checkHeader(h []byte, out *Parsed) error {
 			return &Error{Err: ErrTyp, Param: "typ"}
 		}
 	}
-	out.Alg = a
+	out.Alg = a.String()
 	if hasKID {
 		out.KID = string(kid)
 	}

@@ -3,26 +3,8 @@ package jws
 import (
 	"strconv"
 	"strings"
-)
 
-// The JWA algorithms (RFC 7518 §3, RFC 8037 §3.1, RFC 9864 §2) this
-// package verifies. HMAC (HS*) and "none" are deliberately absent: a token
-// signed with a shared secret, or not at all, is never accepted. Ed25519
-// has two names, EdDSA and Ed25519, verified alike; a policy allows each
-// name on its own. Ed448 is not supported (neither "Ed448" nor EdDSA with
-// an Ed448 key).
-const (
-	RS256   = "RS256"   // RSASSA-PKCS1-v1_5 with SHA-256
-	RS384   = "RS384"   // RSASSA-PKCS1-v1_5 with SHA-384
-	RS512   = "RS512"   // RSASSA-PKCS1-v1_5 with SHA-512
-	PS256   = "PS256"   // RSASSA-PSS with SHA-256, MGF1-SHA-256, salt length 32
-	PS384   = "PS384"   // RSASSA-PSS with SHA-384, MGF1-SHA-384, salt length 48
-	PS512   = "PS512"   // RSASSA-PSS with SHA-512, MGF1-SHA-512, salt length 64
-	ES256   = "ES256"   // ECDSA on P-256 with SHA-256
-	ES384   = "ES384"   // ECDSA on P-384 with SHA-384
-	ES512   = "ES512"   // ECDSA on P-521 with SHA-512
-	EdDSA   = "EdDSA"   // Ed25519 (RFC 8037; deprecated by RFC 9864); Ed448 is not supported
-	Ed25519 = "Ed25519" // Ed25519, the fully-specified name of RFC 9864
+	"github.com/sessiongate/sessiongate/internal/jwa"
 )
 
 // Defaults applied by a zero Policy.
@@ -35,45 +17,13 @@ const (
 	DefaultMaxKIDLength = 256
 )
 
-// MinRSABits is the smallest RSA modulus Verify accepts.
-const MinRSABits = 2048
-
 // DefaultAlgorithms returns a new slice of the algorithms a zero Policy
-// allows: RS256 RS384 RS512 PS256 PS384 PS512 ES256 ES384 ES512 EdDSA
-// Ed25519.
-func DefaultAlgorithms() []string {
-	return []string{RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, Ed25519}
-}
-
-// supportedAlg returns the package's constant for alg when alg is one of
-// the supported algorithms (exact, case-sensitive match), or "".
-func supportedAlg(alg []byte) string {
-	switch string(alg) {
-	case RS256:
-		return RS256
-	case RS384:
-		return RS384
-	case RS512:
-		return RS512
-	case PS256:
-		return PS256
-	case PS384:
-		return PS384
-	case PS512:
-		return PS512
-	case ES256:
-		return ES256
-	case ES384:
-		return ES384
-	case ES512:
-		return ES512
-	case EdDSA:
-		return EdDSA
-	case Ed25519:
-		return Ed25519
-	}
-	return ""
-}
+// allows: every algorithm of the internal/jwa table (RS256 RS384 RS512 PS256
+// PS384 PS512 ES256 ES384 ES512 EdDSA Ed25519). HMAC (HS*) and "none" are
+// not in it and can never be allowed: a token signed with a shared secret,
+// or not at all, is never accepted. Ed25519 has two names, EdDSA and
+// Ed25519, verified alike; a policy allows each name on its own.
+func DefaultAlgorithms() []string { return jwa.Supported.Names() }
 
 // Policy is the form and header policy that [Policy.Parse] enforces before
 // any cryptography. The zero value (and a nil *Policy) applies the
@@ -84,7 +34,7 @@ func supportedAlg(alg []byte) string {
 type Policy struct {
 	// Algorithms lists the allowed JWA "alg" values, compared exactly
 	// (case-sensitive). nil means [DefaultAlgorithms]. Only the algorithms
-	// of this package can be allowed: "none", HS256/HS384/HS512 and
+	// of the internal/jwa table can be allowed: "none", HS256/HS384/HS512 and
 	// unknown names make [Policy.Validate] fail, and Parse never accepts
 	// them whatever the list says. A non-nil empty list allows nothing
 	// (Parse then rejects every token; Validate reports it).
@@ -120,7 +70,7 @@ func (p *Policy) Validate() error {
 		return &Error{Err: ErrInvalidPolicy, Detail: "Algorithms is empty (use nil for the defaults)"}
 	}
 	for _, a := range p.Algorithms {
-		if supportedAlg([]byte(a)) == "" {
+		if jwa.Parse(a) == 0 {
 			detail := "algorithm " + strconv.Quote(a) + " is not supported"
 			if forbiddenAlg(a) {
 				detail = "algorithm " + strconv.Quote(a) + " is never allowed"
@@ -160,12 +110,13 @@ func (p *Policy) maxKIDLength() int {
 }
 
 // allowed reports whether the supported algorithm alg is allowed.
-func (p *Policy) allowed(alg string) bool {
+func (p *Policy) allowed(alg jwa.Alg) bool {
 	if p == nil || p.Algorithms == nil {
-		return true // every supported algorithm is a default
+		return alg != 0 // every supported algorithm is a default
 	}
+	name := alg.String()
 	for _, a := range p.Algorithms {
-		if a == alg {
+		if a == name && name != "" {
 			return true
 		}
 	}
@@ -186,4 +137,24 @@ func mediaType(s string) string {
 		return s[len(prefix):]
 	}
 	return s
+}
+
+// Admits applies the policy's algorithm allow-list and typ rule to a token
+// that an other policy (one that allows every algorithm and any typ) has
+// parsed: a caller that learns which policy applies only after the header
+// (by the payload's issuer) parses once and admits once. It returns
+// ErrAlgNotAllowed or ErrTyp errors as Parse would.
+func (p *Policy) Admits(parsed *Parsed) error {
+	if !p.allowed(jwa.Parse(parsed.Alg)) {
+		return &Error{Err: ErrAlgNotAllowed, Param: "alg"}
+	}
+	if p != nil && p.Typ != "" {
+		if parsed.Typ == "" {
+			return &Error{Err: ErrTyp, Param: "typ", Detail: "missing"}
+		}
+		if !typMatches([]byte(parsed.Typ), p.Typ) {
+			return &Error{Err: ErrTyp, Param: "typ"}
+		}
+	}
+	return nil
 }

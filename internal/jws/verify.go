@@ -5,10 +5,11 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha512"
+
+	"github.com/sessiongate/sessiongate/internal/jwa"
 )
 
 // Verify checks that sig is a valid signature of signingInput (the
@@ -17,13 +18,15 @@ import (
 // checked it against what the key allows, and key comes from the caller's
 // configuration, never from the token.
 //
-// key must be a *rsa.PublicKey (RS256/384/512, PS256/384/512; modulus of at
-// least [MinRSABits]), a *ecdsa.PublicKey on the curve the algorithm names
-// (ES256 P-256, ES384 P-384, ES512 P-521) or an ed25519.PublicKey (EdDSA
-// and Ed25519, the same algorithm under its RFC 8037 and RFC 9864 names).
-// Any other pairing is ErrKeyMismatch; an alg outside the supported set
-// (including "none" and HS*) is ErrAlgNotAllowed; a signature that does
-// not verify, or has the wrong length or form, is ErrSignature.
+// alg is a name of the internal/jwa table and key must fit it
+// ([jwa.Alg.Fits]): a *rsa.PublicKey (RS256/384/512, PS256/384/512; modulus
+// of at least [jwa.MinRSABits]), a *ecdsa.PublicKey on the curve the
+// algorithm names (ES256 P-256, ES384 P-384, ES512 P-521) or an
+// ed25519.PublicKey (EdDSA and Ed25519, the same algorithm under its RFC
+// 8037 and RFC 9864 names). Any other pairing is ErrKeyMismatch; an alg
+// outside the table (including "none" and HS*) is ErrAlgNotAllowed; a
+// signature that does not verify, or has the wrong length or form, is
+// ErrSignature.
 //
 // Signatures follow RFC 7518: PKCS #1 v1.5 for RS*; PSS with MGF1 over the
 // same hash and a salt as long as the hash for PS* (§3.5); for ES* the
@@ -39,44 +42,38 @@ import (
 // that crypto/ecdsa wants), and none for RS*, or for EdDSA and Ed25519 with
 // a signing input of up to 2 KiB.
 func Verify(alg string, key crypto.PublicKey, signingInput string, sig []byte) error {
-	switch alg {
-	case RS256, RS384, RS512, PS256, PS384, PS512:
-		return verifyRSA(alg, key, signingInput, sig)
-	case ES256:
-		return verifyECDSA(elliptic.P256(), 32, crypto.SHA256, key, signingInput, sig)
-	case ES384:
-		return verifyECDSA(elliptic.P384(), 48, crypto.SHA384, key, signingInput, sig)
-	case ES512:
-		return verifyECDSA(elliptic.P521(), 66, crypto.SHA512, key, signingInput, sig)
-	case EdDSA, Ed25519:
-		return verifyEd25519(key, signingInput, sig)
+	a := jwa.Parse(alg)
+	if a == 0 {
+		return &Error{Err: ErrAlgNotAllowed, Param: "alg", Detail: "not supported by Verify"}
+	}
+	if reason := a.Misfit(key); reason != "" {
+		return &Error{Err: ErrKeyMismatch, Detail: reason}
+	}
+	switch a.Scheme() {
+	case jwa.SchemePKCS1v15, jwa.SchemePSS:
+		return verifyRSA(a, key.(*rsa.PublicKey), signingInput, sig)
+	case jwa.SchemeECDSA:
+		return verifyECDSA(a, key.(*ecdsa.PublicKey), signingInput, sig)
+	case jwa.SchemeEd25519:
+		return verifyEd25519(key.(ed25519.PublicKey), signingInput, sig)
 	}
 	return &Error{Err: ErrAlgNotAllowed, Param: "alg", Detail: "not supported by Verify"}
 }
-
-func keyMismatch(detail string) error { return &Error{Err: ErrKeyMismatch, Detail: detail} }
 
 func badSignature(detail string, cause error) error {
 	return &Error{Err: ErrSignature, Detail: detail, Cause: cause}
 }
 
-func verifyRSA(alg string, key crypto.PublicKey, signingInput string, sig []byte) error {
-	pub, ok := key.(*rsa.PublicKey)
-	if !ok || pub == nil || pub.N == nil || pub.N.Sign() <= 0 {
-		return keyMismatch("algorithm needs an RSA public key")
-	}
-	bits := pub.N.BitLen()
-	if bits < MinRSABits {
-		return keyMismatch("RSA key shorter than 2048 bits")
-	}
-	if len(sig) != (bits+7)/8 {
+// verifyRSA verifies an RS* or PS* signature with a key that fits alg.
+func verifyRSA(alg jwa.Alg, pub *rsa.PublicKey, signingInput string, sig []byte) error {
+	if len(sig) != (pub.N.BitLen()+7)/8 {
 		return badSignature("wrong length", nil)
 	}
 	var err error
-	if alg[0] == 'P' {
-		err = verifyPSS(alg, pub, signingInput, sig)
+	if alg.Scheme() == jwa.SchemePSS {
+		err = verifyPSS(alg.Hash(), pub, signingInput, sig)
 	} else {
-		err = verifyPKCS1v15(alg, pub, signingInput, sig)
+		err = verifyPKCS1v15(alg.Hash(), pub, signingInput, sig)
 	}
 	if err != nil {
 		return badSignature("", err)
@@ -87,45 +84,41 @@ func verifyRSA(alg string, key crypto.PublicKey, signingInput string, sig []byte
 // verifyPSS and verifyPKCS1v15 are apart because crypto/rsa retains the
 // digest in VerifyPSS only: a shared digest buffer would always escape.
 
-func verifyPSS(alg string, pub *rsa.PublicKey, signingInput string, sig []byte) error {
+func verifyPSS(h crypto.Hash, pub *rsa.PublicKey, signingInput string, sig []byte) error {
 	var sum [sha512.Size]byte
-	h, digest := rsaDigest(alg, &sum, signingInput)
+	digest := digestOf(h, &sum, signingInput)
 	return rsa.VerifyPSS(pub, h, digest, sig, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash})
 }
 
-func verifyPKCS1v15(alg string, pub *rsa.PublicKey, signingInput string, sig []byte) error {
+func verifyPKCS1v15(h crypto.Hash, pub *rsa.PublicKey, signingInput string, sig []byte) error {
 	var sum [sha512.Size]byte
-	h, digest := rsaDigest(alg, &sum, signingInput)
+	digest := digestOf(h, &sum, signingInput)
 	return rsa.VerifyPKCS1v15(pub, h, digest, sig)
 }
 
-// rsaDigest hashes signingInput for an RS* or PS* alg into sum.
-func rsaDigest(alg string, sum *[sha512.Size]byte, signingInput string) (crypto.Hash, []byte) {
-	switch alg[2:] {
-	case "256":
-		return crypto.SHA256, sum256(sum, signingInput)
-	case "384":
-		return crypto.SHA384, sum384(sum, signingInput)
+// digestOf hashes signingInput with h (SHA-256, SHA-384 or SHA-512, as the
+// table says) into sum.
+func digestOf(h crypto.Hash, sum *[sha512.Size]byte, signingInput string) []byte {
+	switch h {
+	case crypto.SHA256:
+		return sum256(sum, signingInput)
+	case crypto.SHA384:
+		return sum384(sum, signingInput)
 	}
-	return crypto.SHA512, sum512(sum, signingInput)
+	return sum512(sum, signingInput)
 }
 
-func verifyECDSA(curve elliptic.Curve, size int, h crypto.Hash, key crypto.PublicKey, signingInput string, sig []byte) error {
-	pub, ok := key.(*ecdsa.PublicKey)
-	// X and Y are only read, to refuse a key crypto/ecdsa would panic on.
-	//lint:ignore SA1019 no other API tells a nil coordinate without panicking
-	if !ok || pub == nil || pub.X == nil || pub.Y == nil {
-		return keyMismatch("algorithm needs an ECDSA public key")
-	}
-	if pub.Curve != curve {
-		return keyMismatch("ECDSA key is on another curve")
-	}
+// verifyECDSA verifies an ES* signature with a key on alg's curve.
+func verifyECDSA(alg jwa.Alg, pub *ecdsa.PublicKey, signingInput string, sig []byte) error {
+	curve := alg.EllipticCurve()
+	params := curve.Params()
+	size := (params.BitSize + 7) / 8
 	if len(sig) != 2*size {
 		return badSignature("wrong length", nil)
 	}
 	r, s := sig[:size], sig[size:]
 	var order [66]byte
-	n := curve.Params().N.FillBytes(order[:size])
+	n := params.N.FillBytes(order[:size])
 	if !inRange(r, n) || !inRange(s, n) {
 		return badSignature("r or s out of range", nil)
 	}
@@ -135,15 +128,7 @@ func verifyECDSA(curve elliptic.Curve, size int, h crypto.Hash, key crypto.Publi
 		sum [sha512.Size]byte
 		der [2*(2+67) + 3]byte
 	}
-	var digest []byte
-	switch h {
-	case crypto.SHA256:
-		digest = sum256(&scratch.sum, signingInput)
-	case crypto.SHA384:
-		digest = sum384(&scratch.sum, signingInput)
-	default:
-		digest = sum512(&scratch.sum, signingInput)
-	}
+	digest := digestOf(alg.Hash(), &scratch.sum, signingInput)
 	if !ecdsa.VerifyASN1(pub, digest, asn1Signature(scratch.der[:0], r, s)) {
 		return badSignature("", nil)
 	}
@@ -201,11 +186,8 @@ func appendASN1Int(dst, v []byte, l int) []byte {
 // copies the input to the stack rather than the heap.
 const edStackSize = 2048
 
-func verifyEd25519(key crypto.PublicKey, signingInput string, sig []byte) error {
-	pub, ok := key.(ed25519.PublicKey)
-	if !ok || len(pub) != ed25519.PublicKeySize {
-		return keyMismatch("algorithm needs an Ed25519 public key")
-	}
+// verifyEd25519 verifies an EdDSA or Ed25519 signature with a 32-byte key.
+func verifyEd25519(pub ed25519.PublicKey, signingInput string, sig []byte) error {
 	if len(sig) != ed25519.SignatureSize {
 		return badSignature("wrong length", nil)
 	}

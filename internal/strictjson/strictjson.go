@@ -251,6 +251,14 @@ func (d *Decoder) Peek() Kind {
 	return Invalid
 }
 
+// at reports whether the next byte is c, with no white space before it and
+// no error recorded: the fast path of the readers after a [Decoder.Peek]
+// (which skipped the white space). When it reports false, the readers
+// Peek themselves.
+func (d *Decoder) at(c byte) bool {
+	return d.pos < len(d.data) && d.data[d.pos] == c && d.err == nil
+}
+
 // typeErr records ErrType for the next value (and reports it).
 func (d *Decoder) typeErr() {
 	d.Fail(&Error{Offset: d.pos, Err: ErrType})
@@ -265,9 +273,15 @@ func (d *Decoder) BeginArray() bool { return d.begin(Array) }
 
 // begin opens a container of kind want, or records why it cannot.
 func (d *Decoder) begin(want Kind) bool {
-	if k := d.Peek(); k != want {
-		d.kindErr(k)
-		return false
+	open := byte('{')
+	if want == Array {
+		open = '['
+	}
+	if !d.at(open) {
+		if k := d.Peek(); k != want {
+			d.kindErr(k)
+			return false
+		}
 	}
 	return d.push(want == Array)
 }
@@ -757,9 +771,11 @@ func (d *Decoder) StringBytes() (b []byte, ok bool) {
 // input (string(input)), so no allocation is made; otherwise it is a new
 // string.
 func (d *Decoder) StringIn(src string) (string, bool) {
-	if k := d.Peek(); k != String {
-		d.kindErr(k)
-		return "", false
+	if !d.at('"') {
+		if k := d.Peek(); k != String {
+			d.kindErr(k)
+			return "", false
+		}
 	}
 	start := d.pos + 1
 	raw, escaped, ok := d.scanString()
@@ -813,7 +829,7 @@ func (d *Decoder) Bool() (v, ok bool) {
 // Null consumes a null literal; it reports false (and no error) when the
 // next value is not null.
 func (d *Decoder) Null() bool {
-	if d.Peek() != Null {
+	if !d.at('n') && d.Peek() != Null {
 		return false
 	}
 	if bytes.HasPrefix(d.data[d.pos:], []byte("null")) {

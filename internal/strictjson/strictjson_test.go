@@ -263,6 +263,68 @@ func TestTypedReads(t *testing.T) {
 	}
 }
 
+// The readers take a fast path when the caller's Peek already skipped the
+// white space; without one, or after an error, they behave as before.
+func TestReadersWithoutPeek(t *testing.T) {
+	src := " { \"s\" :\t\"v\" , \"z\" : null ,\"o\": {\"a\":[ ]} , \"n\":\nnull}"
+	for _, peek := range []bool{false, true} {
+		var d Decoder
+		d.Reset([]byte(src))
+		p := func() {
+			if peek {
+				d.Peek()
+			}
+		}
+		p()
+		if !d.BeginObject() {
+			t.Fatal(d.Err())
+		}
+		var s string
+		var z, n, a bool
+		for d.More() {
+			name := string(d.Name())
+			p()
+			switch name {
+			case "s":
+				s, _ = d.StringIn(src)
+			case "z":
+				z = d.Null()
+			case "o":
+				d.BeginObject()
+				for d.More() {
+					d.Name()
+					p()
+					a = d.BeginArray() && !d.More()
+				}
+			case "n":
+				n = d.Null()
+			}
+		}
+		if err := d.End(); err != nil || s != "v" || !z || !n || !a {
+			t.Fatalf("peek %v: s %q z %v n %v a %v, err %v", peek, s, z, n, a, err)
+		}
+	}
+	// After an error nothing is read, fast path or not.
+	var d Decoder
+	d.Reset([]byte(`["x",null,{}]`))
+	d.BeginArray()
+	d.More()
+	d.Fail(ErrType)
+	if _, ok := d.StringIn(`["x",null,{}]`); ok {
+		t.Fatal("StringIn read after an error")
+	}
+	if d.Null() || d.BeginObject() || d.BeginArray() {
+		t.Fatal("a reader read after an error")
+	}
+	// A value of another type is still a type error.
+	d.Reset([]byte(`[1]`))
+	d.BeginArray()
+	d.More()
+	if _, ok := d.StringIn(`[1]`); ok || !errors.Is(d.Err(), ErrType) {
+		t.Fatalf("StringIn on a number: %v", d.Err())
+	}
+}
+
 func TestWrongType(t *testing.T) {
 	var d Decoder
 	d.Reset([]byte(`{"a":1}`))

@@ -4,7 +4,6 @@ import (
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
@@ -16,6 +15,8 @@ import (
 	"fmt"
 	"math/big"
 	"sync"
+
+	"github.com/sessiongate/sessiongate/internal/jwa"
 )
 
 // Signature algorithms the kit signs with (JWA names, RFC 7518, RFC 8037 and
@@ -38,10 +39,8 @@ const (
 )
 
 // Algorithms lists every algorithm the kit can generate keys for and sign
-// with, in a stable order.
-func Algorithms() []string {
-	return []string{RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA, Ed25519}
-}
+// with, in a stable order: every algorithm sessiongate verifies.
+func Algorithms() []string { return jwa.Supported.Names() }
 
 // Key is a signing key of an [Issuer]: its kid, the algorithm it signs with,
 // and its private key.
@@ -103,10 +102,11 @@ func thumbprintMembers(pub crypto.PublicKey) map[string]any {
 			"e":   b64(big.NewInt(int64(p.E)).Bytes()),
 		}
 	case *ecdsa.PublicKey:
-		crv, size := curveName(p.Curve)
+		_, crv := jwa.KeyTypeOf(p)
 		if crv == "" {
 			panic("jwkstest: unsupported elliptic curve")
 		}
+		size := (p.Curve.Params().BitSize + 7) / 8
 		raw, err := p.Bytes() // 0x04 || X || Y, each padded to size
 		if err != nil || len(raw) != 1+2*size {
 			panic(fmt.Sprintf("jwkstest: invalid EC public key: %v", err))
@@ -123,83 +123,50 @@ func thumbprintMembers(pub crypto.PublicKey) map[string]any {
 	panic(fmt.Sprintf("jwkstest: unsupported public key type %T", pub))
 }
 
-func curveName(c elliptic.Curve) (name string, size int) {
-	switch c {
-	case elliptic.P256():
-		return "P-256", 32
-	case elliptic.P384():
-		return "P-384", 48
-	case elliptic.P521():
-		return "P-521", 66
-	}
-	return "", 0
-}
-
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 
-// algHash returns the hash an algorithm signs with (0 for Ed25519) and the
-// family of key it needs; ok is false for algorithms the kit cannot sign.
-func algHash(alg string) (h crypto.Hash, family string, ok bool) {
-	switch alg {
-	case RS256, PS256, ES256:
-		h = crypto.SHA256
-	case RS384, PS384, ES384:
-		h = crypto.SHA384
-	case RS512, PS512, ES512:
-		h = crypto.SHA512
-	case EdDSA, Ed25519:
-		return 0, "OKP", true
-	default:
-		return 0, "", false
+// algOf returns the table's entry for an algorithm the kit signs with, and
+// panics for any other name.
+func algOf(alg string) jwa.Alg {
+	a := jwa.Parse(alg)
+	if a == 0 {
+		panic(fmt.Sprintf("jwkstest: unsupported algorithm %q", alg))
 	}
-	return h, alg[:2], true
+	return a
 }
 
-// checkKey panics unless key can sign alg.
+// checkKey panics unless key is of the type and curve alg needs. Unlike a
+// verifier it takes an RSA key of any size: tests sign with weak keys on
+// purpose.
 func checkKey(alg string, key crypto.Signer) {
 	if key == nil {
 		panic("jwkstest: nil key")
 	}
-	_, family, ok := algHash(alg)
-	if !ok {
-		panic(fmt.Sprintf("jwkstest: unsupported algorithm %q", alg))
+	a := algOf(alg)
+	if kty, crv := jwa.KeyTypeOf(key.Public()); kty != a.KeyType() || crv != a.Curve() {
+		panic(fmt.Sprintf("jwkstest: a %T cannot sign %s", key.Public(), alg))
 	}
-	switch p := key.Public().(type) {
-	case *rsa.PublicKey:
-		if family == "RS" || family == "PS" {
-			return
-		}
-	case *ecdsa.PublicKey:
-		want := map[string]string{ES256: "P-256", ES384: "P-384", ES512: "P-521"}[alg]
-		if crv, _ := curveName(p.Curve); family == "ES" && crv == want {
-			return
-		}
-	case ed25519.PublicKey:
-		if family == "OKP" {
-			return
-		}
-	}
-	panic(fmt.Sprintf("jwkstest: a %T cannot sign %s", key.Public(), alg))
 }
 
 // sign signs input (the JWS signing input) with key as alg, producing the
 // JWS signature bytes: PKCS #1 v1.5 or PSS (salt length = hash length) for
 // RSA, the fixed-size R||S for ECDSA, and the Ed25519 signature.
 func sign(key crypto.Signer, alg string, input []byte) ([]byte, error) {
-	h, family, ok := algHash(alg)
-	if !ok {
+	a := jwa.Parse(alg)
+	if a == 0 {
 		return nil, fmt.Errorf("jwkstest: unsupported algorithm %q", alg)
 	}
-	if family == "OKP" {
+	if a.Scheme() == jwa.SchemeEd25519 {
 		return key.Sign(rand.Reader, input, crypto.Hash(0))
 	}
+	h := a.Hash()
 	hh := h.New()
 	hh.Write(input)
 	digest := hh.Sum(nil)
-	switch family {
-	case "RS":
+	switch a.Scheme() {
+	case jwa.SchemePKCS1v15:
 		return key.Sign(rand.Reader, digest, h)
-	case "PS":
+	case jwa.SchemePSS:
 		return key.Sign(rand.Reader, digest, &rsa.PSSOptions{SaltLength: rsa.PSSSaltLengthEqualsHash, Hash: h})
 	}
 	// ES: crypto.Signer returns ASN.1 DER; JWS wants R||S.
@@ -212,11 +179,11 @@ func sign(key crypto.Signer, alg string, input []byte) ([]byte, error) {
 		return nil, fmt.Errorf("jwkstest: ECDSA signature: %w", err)
 	}
 	pub, _ := key.Public().(*ecdsa.PublicKey)
-	if pub == nil {
-		return nil, fmt.Errorf("jwkstest: %s needs an ECDSA key", alg)
+	if pub == nil || pub.Curve != a.EllipticCurve() {
+		return nil, fmt.Errorf("jwkstest: %s needs an ECDSA key on %s", alg, a.Curve())
 	}
-	_, size := curveName(pub.Curve)
-	if size == 0 || rs.R.Sign() < 0 || rs.S.Sign() < 0 || rs.R.BitLen() > 8*size || rs.S.BitLen() > 8*size {
+	size := (pub.Curve.Params().BitSize + 7) / 8
+	if rs.R.Sign() < 0 || rs.S.Sign() < 0 || rs.R.BitLen() > 8*size || rs.S.BitLen() > 8*size {
 		return nil, fmt.Errorf("jwkstest: ECDSA signature out of range")
 	}
 	out := make([]byte, 2*size)
@@ -228,27 +195,17 @@ func sign(key crypto.Signer, alg string, input []byte) ([]byte, error) {
 // generateKey makes a key for alg. RSA keys come from the shared pool of
 // pre-generated keys while one is free (recorded in l), then are generated.
 func generateKey(alg string, l *lease) crypto.Signer {
-	_, family, ok := algHash(alg)
-	if !ok {
-		panic(fmt.Sprintf("jwkstest: unsupported algorithm %q", alg))
-	}
+	a := algOf(alg)
 	var (
 		key crypto.Signer
 		err error
 	)
-	switch alg {
-	case ES256:
-		key, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	case ES384:
-		key, err = ecdsa.GenerateKey(elliptic.P384(), rand.Reader)
-	case ES512:
-		key, err = ecdsa.GenerateKey(elliptic.P521(), rand.Reader)
-	case EdDSA, Ed25519:
+	switch a.Scheme() {
+	case jwa.SchemeECDSA:
+		key, err = ecdsa.GenerateKey(a.EllipticCurve(), rand.Reader)
+	case jwa.SchemeEd25519:
 		_, key, err = ed25519.GenerateKey(rand.Reader)
-	default:
-		if family != "RS" && family != "PS" {
-			panic("unreachable")
-		}
+	default: // RSA
 		if k := l.acquire(); k != nil {
 			return k
 		}

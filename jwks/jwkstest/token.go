@@ -75,11 +75,11 @@ func WithIssuedAt(t time.Time) Option { return setClaim("iat", constant(t.Unix()
 
 // WithClaim sets any claim, by its literal name, to a value that
 // json.Marshal accepts (nil writes null). Custom claims carry the namespace
-// in their name: session.DefaultNamespace + "roles".
+// in their name: "https://verdocs.com/roles".
 func WithClaim(name string, value any) Option { return setClaim(name, constant(value)) }
 
 // WithoutClaims removes claims, by their literal names ("exp", "iss",
-// session.DefaultNamespace+"email" …).
+// "https://verdocs.com/email" …).
 func WithoutClaims(names ...string) Option {
 	return func(o *mintOptions) {
 		for _, n := range names {
@@ -89,7 +89,7 @@ func WithoutClaims(names ...string) Option {
 }
 
 // WithNamespace sets the prefix of custom claim names for [Issuer.Token] and
-// [Issuer.SigningToken] (default [session.DefaultNamespace]); "" writes
+// [Issuer.SigningToken] (default "https://verdocs.com/"); "" writes
 // plain names such as "roles".
 func WithNamespace(ns string) Option { return func(o *mintOptions) { o.namespace = &ns } }
 
@@ -148,7 +148,7 @@ func WithoutSignature() Option {
 
 // Token mints a signed access token for s, with the claims named the way
 // the identity provider sends them: "sub", "iat" and "exp" plain, the rest
-// under the namespace ([session.DefaultNamespace]): email, email_verified,
+// under the namespace ("https://verdocs.com/" unless [WithNamespace]): email, email_verified,
 // permissions and roles (the strings of their ids; see [WithIDNameObjects]),
 // and when set profile, profile_id, organization_id and plans. "iss" is the
 // issuer URL and "aud" [DefaultAudience]. "iat" and "exp" are the session's
@@ -278,11 +278,14 @@ func collect(opts []Option) *mintOptions {
 	return o
 }
 
+// verdocsNamespace is the prefix of the Verdocs custom claims.
+const verdocsNamespace = "https://verdocs.com/"
+
 func (o *mintOptions) ns() string {
 	if o.namespace != nil {
 		return *o.namespace
 	}
-	return session.DefaultNamespace
+	return verdocsNamespace
 }
 
 // baseClaims returns iss, aud, iat and exp with their defaults.

@@ -80,7 +80,7 @@ func TestTokenClaims(t *testing.T) {
 	s := fullSession()
 
 	j := splitJWT(t, iss.Token(s))
-	ns := session.DefaultNamespace
+	ns := "https://verdocs.com/"
 	wantNames := []string{"iss", "aud", "sub", "iat", "exp",
 		ns + "email", ns + "email_verified", ns + "permissions", ns + "roles",
 		ns + "profile", ns + "profile_id", ns + "organization_id", ns + "plans"}
@@ -174,7 +174,7 @@ func TestSigningToken(t *testing.T) {
 		AccessKey:  session.AccessKey{ID: "ak1", Type: "email"},
 	}
 	j := splitJWT(t, iss.SigningToken(s))
-	ns := session.DefaultNamespace
+	ns := "https://verdocs.com/"
 	if len(j.payload) != 9 || j.payload[ns+"document_id"] != "doc-1" || j.payload["iss"] != "https://idp.example.test" ||
 		j.payload["aud"] != jwkstest.DefaultAudience || mustJSON(j.payload[ns+"access_key"]) != `{"id":"ak1","type":"email"}` {
 		t.Errorf("payload %s", j.rawPay)
@@ -204,7 +204,7 @@ func TestTokenOptions(t *testing.T) {
 	defer iss.Close()
 	iss.SetClock(clock)
 	es := iss.AddKey(jwkstest.ES256)
-	ns := session.DefaultNamespace
+	ns := "https://verdocs.com/"
 	s := session.ActiveSession{Sub: "u1", Roles: []session.Role{{ID: "owner"}}}
 
 	type check func(t *testing.T, j jwt)
@@ -355,5 +355,16 @@ func TestRawTokenAndSign(t *testing.T) {
 	sig, _ = enc.DecodeString(parts[2])
 	if err := verifySig("EdDSA", edKey.Public(), parts[0]+"."+parts[1], sig); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestAlgorithmConstants holds the kit's exported algorithm names equal to
+// the library's table, in its order: a name the verifier adds or renames
+// must show here.
+func TestAlgorithmConstants(t *testing.T) {
+	want := []string{jwkstest.RS256, jwkstest.RS384, jwkstest.RS512, jwkstest.PS256, jwkstest.PS384, jwkstest.PS512,
+		jwkstest.ES256, jwkstest.ES384, jwkstest.ES512, jwkstest.EdDSA, jwkstest.Ed25519}
+	if got := jwkstest.Algorithms(); !slices.Equal(got, want) {
+		t.Fatalf("Algorithms() = %v, want the constants %v", got, want)
 	}
 }

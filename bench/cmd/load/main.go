@@ -174,8 +174,8 @@ func startServer(ctx context.Context, o options) (string, []string, func(), erro
 		idp.Close()
 		return "", nil, nil, err
 	}
-	auth, err := middleware.New(middleware.Config{Keys: keys, Issuers: []string{base},
-		Audiences: []string{jwkstest.DefaultAudience}})
+	auth, err := middleware.New(middleware.Config{
+		Issuers: []middleware.Issuer{{Issuer: base, Keys: keys, Audiences: []string{jwkstest.DefaultAudience}}}})
 	if err != nil {
 		_ = ln.Close()
 		idp.Close()
