@@ -13,7 +13,7 @@
 //
 // A caller (the middleware) does, per token:
 //
-//  1. [Policy.Parse] (or [Policy.ParseInto]): size first, then form (three
+//  1. [Policy.ParseInto]: size first, then form (three
 //     non-empty strict base64url segments) and header policy (strict JSON,
 //     forbidden parameters, alg allow-list, kid, typ). Nothing here is
 //     trusted yet.
@@ -24,7 +24,7 @@
 //     algorithm (type, curve, RSA size).
 //  4. Decode [Parsed.Payload] with a strict decoder (session.Decoder) and
 //     validate the claims. This package does no claims validation, and
-//     does not parse the payload as JSON (see [CheckPayload]).
+//     does not parse the payload as JSON.
 //
 // # Errors
 //
@@ -48,7 +48,7 @@
 //
 // ParseInto makes one allocation for the decoded header, payload and
 // signature together, plus one for a "kid" (and one for a "typ" other than
-// "JWT" or the policy's own spelling); Parse also allocates the [Parsed].
+// "JWT" or the policy's own spelling).
 // Base64url is decoded straight from the token string by a strict decoder
 // of this package (held equal to encoding/base64 by a fuzz test). Verify
 // hashes the signing input through a stack buffer without copying it to
