@@ -2,12 +2,10 @@
 // compact JSON Web Signatures (RFC 7515) and signature verification with
 // crypto/* directly, with the algorithm and the key pinned by the caller.
 //
-// It exists because general JOSE libraries are too lenient to be the only
-// gate: lestrrat-go/jwx v2.1.7, for one, ignores the header "alg" when it
-// verifies with a key set, never checks "crit", and accepts JSON
-// serialization, padded or standard-alphabet base64, and white space or
-// CR/LF inside and around a token. Here every such token is rejected
-// before any cryptography.
+// Every token outside the strict compact form (JSON serialization, padded
+// or standard-alphabet base64, white space or CR/LF inside or around it,
+// an unknown "crit") is rejected here before any cryptography, and the
+// "alg" is never ignored.
 //
 // # Use
 //
