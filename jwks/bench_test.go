@@ -18,7 +18,7 @@ func tenKeySet(tb testing.TB) *Set {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { _ = s.Close() })
+	tb.Cleanup(s.Close)
 	return s
 }
 
@@ -40,7 +40,7 @@ func twoIssuerSet(tb testing.TB) *Set {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { _ = s.Close() })
+	tb.Cleanup(s.Close)
 	return s
 }
 

@@ -36,7 +36,7 @@ func newTestSet(t *testing.T, cfg Config) *Set {
 		t.Fatalf("New: %v", err)
 	}
 	s.rnd = func() float64 { return 0.5 }
-	t.Cleanup(func() { _ = s.Close() })
+	t.Cleanup(s.Close)
 	return s
 }
 

@@ -67,7 +67,7 @@ func TestNewValidatesConfig(t *testing.T) {
 				if err != nil {
 					t.Fatalf("New: %v", err)
 				}
-				_ = s.Close()
+				s.Close()
 				return
 			}
 			if !errors.Is(err, ErrInvalidConfig) {
@@ -172,18 +172,181 @@ func testStartFetchesAndServesFromMemory(t *testing.T) {
 	}
 }
 
-func TestLazyFirstFetch(t *testing.T) { synctest.Test(t, testLazyFirstFetch) }
+// TestLookupWithoutStart holds the Set that is never started: no goroutine
+// of its own, the first lookup fetches (once for concurrent lookups), a
+// lookup refreshes it when due, a failed fetch backs off, and past MaxStale
+// it fails closed.
+func TestLookupWithoutStart(t *testing.T) { synctest.Test(t, testLookupWithoutStart) }
 
-func testLazyFirstFetch(t *testing.T) {
+func testLookupWithoutStart(t *testing.T) {
 	p := newIDP(t)
-	p.serve(setJSON(ecJWK(t, "a")))
-	s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}})
+	a, b := ecJWK(t, "a"), ecJWK(t, "b")
+	gate := make(chan struct{})
+	p.set(func(w http.ResponseWriter, r *http.Request) {
+		<-gate
+		_, _ = w.Write(setJSON(a))
+	})
+	s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}, MaxStale: time.Hour})
 	if n := p.hits.Load(); n != 0 {
 		t.Fatalf("fetched before use")
 	}
-	mustKey(t, s, "a", "ES256")
+	// Concurrent first lookups share one fetch, run by one of them.
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			if _, err := s.Key(context.Background(), "", "a", "ES256"); err != nil {
+				t.Errorf("first lookup: %v", err)
+			}
+		})
+	}
+	synctest.Wait()
+	if n := p.hits.Load(); n != 1 {
+		t.Fatalf("%d fetches in flight, want 1", n)
+	}
+	close(gate)
+	wg.Wait()
 	if n := p.hits.Load(); n != 1 {
 		t.Fatalf("%d fetches, want 1", n)
+	}
+	if st := allStacks(); strings.Contains(st, "jwks.(*Set)") {
+		t.Fatalf("a Set not started runs a goroutine:\n%s", st)
+	}
+
+	// Time passes without lookups: nothing fetches. The first lookup after
+	// the refresh is due (15 min) refreshes; a removed key goes.
+	p.serve(setJSON(b))
+	advance(time.Hour / 2)
+	if n := p.hits.Load(); n != 1 {
+		t.Fatalf("%d fetches without lookups, want 1", n)
+	}
+	if _, err := s.Key(context.Background(), "", "a", "ES256"); !errors.Is(err, ErrKeyNotFound) {
+		t.Fatalf("removed key after the refresh: %v", err)
+	}
+	mustKey(t, s, "b", "ES256")
+	if n := p.hits.Load(); n != 2 {
+		t.Fatalf("%d fetches, want 2", n)
+	}
+
+	// The IdP fails: the set keeps serving, and retries back off.
+	p.status(http.StatusInternalServerError)
+	advance(defaultRefreshInterval)
+	kb := mustKey(t, s, "b", "ES256") // the refresh fails: retry in 0.75 s
+	mustKey(t, s, "b", "ES256")
+	if n := p.hits.Load(); n != 3 {
+		t.Fatalf("%d fetches, want 3", n)
+	}
+	advance(time.Second)
+	mustKey(t, s, "b", "ES256") // the retry fails: next in 1.5 s
+	if st := s.Stats().Sources[0]; st.FetchFailures != 2 || st.NextAttempt.Sub(st.LastAttempt) != 1500*time.Millisecond {
+		t.Fatalf("stats %+v", st)
+	}
+
+	// Past MaxStale a hit fails closed, until a fetch succeeds.
+	for time.Since(s.Stats().Sources[0].LastSuccess) < time.Hour {
+		advance(time.Minute)
+		_, _ = s.Key(context.Background(), "", "b", "ES256")
+	}
+	_, err := s.Key(context.Background(), "", "b", "ES256")
+	var ue *UnavailableError
+	if !errors.As(err, &ue) {
+		t.Fatalf("Key past MaxStale = %v, want UnavailableError", err)
+	}
+	p.serve(setJSON(b))
+	advance(5 * time.Minute)
+	if k := mustKey(t, s, "b", "ES256"); k != kb {
+		t.Error("unchanged key b got a new pointer")
+	}
+	if err := s.Ready(); err != nil {
+		t.Fatalf("Ready: %v", err)
+	}
+}
+
+// TestLookupWithoutStartTakesOver holds that a lookup that gives up on the
+// fetch it runs does not fail the others: a waiting lookup fetches again,
+// and the abandoned fetch is no failure.
+func TestLookupWithoutStartTakesOver(t *testing.T) { synctest.Test(t, testLookupWithoutStartTakesOver) }
+
+func testLookupWithoutStartTakesOver(t *testing.T) {
+	p := newIDP(t)
+	body := setJSON(ecJWK(t, "a"))
+	p.set(func(w http.ResponseWriter, r *http.Request) {
+		if p.hits.Load() == 1 {
+			<-r.Context().Done()
+			return
+		}
+		_, _ = w.Write(body)
+	})
+	s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	first := make(chan error, 1)
+	go func() {
+		_, err := s.Key(ctx, "", "a", "ES256")
+		first <- err
+	}()
+	synctest.Wait() // the first lookup runs the fetch, which hangs
+	second := make(chan error, 1)
+	go func() {
+		_, err := s.Key(context.Background(), "", "a", "ES256")
+		second <- err
+	}()
+	if err := <-first; !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("first lookup = %v, want its deadline", err)
+	}
+	if err := <-second; err != nil {
+		t.Fatalf("second lookup = %v", err)
+	}
+	if st := s.Stats(); p.hits.Load() != 2 || st.Fetches != 1 || st.FetchFailures != 0 {
+		t.Fatalf("%d requests, stats %+v", p.hits.Load(), st)
+	}
+}
+
+// TestCloseWithoutStart holds Close on a Set never started: the fetch a
+// lookup runs ends, and that lookup and its waiters get ErrClosed.
+func TestCloseWithoutStart(t *testing.T) { synctest.Test(t, testCloseWithoutStart) }
+
+func testCloseWithoutStart(t *testing.T) {
+	p := newIDP(t)
+	p.hang()
+	s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}})
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := s.Key(context.Background(), "", "a", "ES256")
+			errs <- err
+		}()
+	}
+	synctest.Wait()
+	s.Close()
+	for range 2 {
+		if err := <-errs; !errors.Is(err, ErrClosed) {
+			t.Fatalf("lookup after Close = %v, want ErrClosed", err)
+		}
+	}
+	if st := s.Stats(); p.hits.Load() != 1 || st.FetchFailures != 0 {
+		t.Fatalf("%d requests, stats %+v", p.hits.Load(), st)
+	}
+}
+
+// TestStartAfterLookups holds Start on a Set its lookups already loaded: no
+// second fetch, and the refresh goes on in the background.
+func TestStartAfterLookups(t *testing.T) { synctest.Test(t, testStartAfterLookups) }
+
+func testStartAfterLookups(t *testing.T) {
+	p := newIDP(t)
+	p.serve(setJSON(ecJWK(t, "a")))
+	s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}})
+	mustKey(t, s, "a", "ES256")
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	synctest.Wait()
+	if n := p.hits.Load(); n != 1 {
+		t.Fatalf("%d fetches, want 1", n)
+	}
+	advance(defaultRefreshInterval)
+	if n := p.hits.Load(); n != 2 {
+		t.Fatalf("%d fetches after the interval without lookups, want 2", n)
 	}
 }
 
@@ -415,7 +578,7 @@ func TestFetchLimitsOnLoopback(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer func() { _ = s.Close() }()
+			defer s.Close()
 			err = s.Start(context.Background())
 			if tt.want == nil {
 				if err != nil {
@@ -654,7 +817,7 @@ func testCloseDuringFetchIsQuiet(t *testing.T) {
 	if n := p.hits.Load(); n != 1 {
 		t.Fatalf("%d fetches in flight, want 1", n)
 	}
-	_ = s.Close()
+	s.Close()
 	if err := <-started; !errors.Is(err, ErrClosed) {
 		t.Fatalf("Start during Close = %v, want ErrClosed", err)
 	}
@@ -855,9 +1018,11 @@ func testWaiterHonoursContextAndClose(t *testing.T) {
 	s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}, Fetch: FetchConfig{Timeout: time.Minute}})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
+	// Not started: the lookup runs the fetch, on its own ctx.
 	if _, err := s.Key(ctx, "", "a", "ES256"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Key = %v, want deadline exceeded", err)
 	}
+	// Start's ctx bounds its wait, not the background fetch.
 	if err := s.Start(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Start = %v", err)
 	}
@@ -867,12 +1032,15 @@ func testWaiterHonoursContextAndClose(t *testing.T) {
 		errc <- err
 	}()
 	synctest.Wait()
-	if n := p.hits.Load(); n != 1 {
-		t.Fatalf("%d fetches, want 1", n)
+	if n := p.hits.Load(); n != 2 {
+		t.Fatalf("%d fetches, want 2: the lookup's, then the loop's", n)
 	}
-	_ = s.Close()
+	s.Close()
 	if err := <-errc; !errors.Is(err, ErrClosed) {
 		t.Fatalf("waiting lookup after Close = %v", err)
+	}
+	if st := s.Stats(); st.FetchFailures != 0 {
+		t.Fatalf("an abandoned fetch counted as failed: %+v", st)
 	}
 }
 
@@ -899,12 +1067,8 @@ func testCloseStopsEverything(t *testing.T) {
 	if _, err := s.Key(context.Background(), "", "a", "ES256"); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal("second Close:", err)
-	}
+	s.Close()
+	s.Close()
 	if st := allStacks(); strings.Contains(st, "jwks.(*Set)") {
 		t.Fatalf("a jwks goroutine survived Close:\n%s", st)
 	}

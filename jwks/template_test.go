@@ -145,7 +145,7 @@ func TestTemplateIssuerValidated(t *testing.T) {
 					if err != nil {
 						t.Fatalf("New: %v", err)
 					}
-					_ = s.Close()
+					s.Close()
 					continue
 				}
 				if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "source 1") {
