@@ -163,7 +163,7 @@ func (f *Fixture) KeySet(ctx context.Context) (*jwks.Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	f.onClose(func() { _ = set.Close() })
+	f.onClose(func() { set.Close() })
 	start, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := set.Start(start); err != nil {

@@ -73,7 +73,7 @@ func newStormEnv(ctx context.Context, window time.Duration) (*stormEnv, error) {
 }
 
 func (e *stormEnv) close() {
-	_ = e.set.Close()
+	e.set.Close()
 	e.idp.Close()
 }
 

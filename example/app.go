@@ -181,7 +181,7 @@ func (a *app) start(ctx context.Context, logger *slog.Logger) {
 // issuer. It is idempotent.
 func (a *app) Close() {
 	for _, k := range a.keys {
-		_ = k.set.Close() // always nil
+		k.set.Close()
 	}
 	if a.issuer != nil {
 		a.issuer.Close()

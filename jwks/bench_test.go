@@ -3,6 +3,7 @@ package jwks
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -18,7 +19,7 @@ func tenKeySet(tb testing.TB) *Set {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { _ = s.Close() })
+	tb.Cleanup(s.Close)
 	return s
 }
 
@@ -40,7 +41,7 @@ func twoIssuerSet(tb testing.TB) *Set {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { _ = s.Close() })
+	tb.Cleanup(s.Close)
 	return s
 }
 
@@ -112,6 +113,43 @@ func BenchmarkKeyHitIssuer(b *testing.B) {
 		if _, err := s.Key(ctx, iss, kids[i%10], "ES256"); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkKeyHitRemote is the hot path of a remote set, started (its loop
+// refreshes) or not (each lookup also reads the clock, to find a refresh
+// due).
+func BenchmarkKeyHitRemote(b *testing.B) {
+	for _, started := range []bool{true, false} {
+		b.Run(fmt.Sprintf("started=%v", started), func(b *testing.B) {
+			keys := make([]jwkMap, 10)
+			for i := range keys {
+				keys[i] = ecJWK(b, fmt.Sprintf("k%d", i))
+			}
+			p := newIDP(b)
+			p.serve(setJSON(keys...))
+			s, err := New(Config{Sources: []Source{URLSource(p.url())}, HTTPClient: &http.Client{Transport: inProcess{}}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(s.Close)
+			ctx := context.Background()
+			if started {
+				if err := s.Start(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+			kids := [10]string{}
+			for i := range kids {
+				kids[i] = fmt.Sprintf("k%d", i)
+			}
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				if _, err := s.Key(ctx, "", kids[i%10], "ES256"); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

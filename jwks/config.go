@@ -61,10 +61,6 @@ type Config struct {
 	// recovered fetches). Default: nil, which discards them.
 	Logger *slog.Logger
 
-	// Clock is the time source for refresh, backoff, staleness and rate
-	// limits. Default: the system clock.
-	Clock Clock
-
 	// MaxStale is how long the last good set of a source keeps serving while
 	// refreshes fail. Beyond it, the source counts as unavailable and
 	// lookups answer [ErrUnavailable]. Refreshes happen at least every
@@ -130,21 +126,6 @@ type FetchConfig struct {
 	MaxBodyBytes int64
 }
 
-// Clock is a source of time, injected for tests. It must be safe for
-// concurrent use.
-type Clock interface {
-	// Now returns the current time.
-	Now() time.Time
-	// After returns a channel that receives the time once d has passed, like
-	// [time.After].
-	After(d time.Duration) <-chan time.Time
-}
-
-type systemClock struct{}
-
-func (systemClock) Now() time.Time                         { return time.Now() }
-func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
-
 // sourceKind says where a [Source] gets its keys.
 type sourceKind int
 
@@ -208,7 +189,6 @@ type settings struct {
 	client      *http.Client
 	ownClient   bool
 	logger      *slog.Logger
-	clock       Clock
 	maxStale    time.Duration
 	refresh     RefreshConfig
 	unknown     UnknownKIDConfig
@@ -219,7 +199,6 @@ type settings struct {
 func (c *Config) settings() (settings, error) {
 	s := settings{
 		logger:      c.Logger,
-		clock:       c.Clock,
 		maxStale:    c.MaxStale,
 		refresh:     c.Refresh,
 		unknown:     c.UnknownKID,
@@ -231,9 +210,6 @@ func (c *Config) settings() (settings, error) {
 	}
 	if s.logger == nil {
 		s.logger = slog.New(slog.DiscardHandler)
-	}
-	if s.clock == nil {
-		s.clock = systemClock{}
 	}
 	for _, d := range []struct {
 		name string

@@ -6,9 +6,11 @@
 // A [Set] is made of one or more sources: a JWK set URL ([URLSource]), an
 // OpenID Connect issuer whose discovery document names the JWK set
 // ([OIDCSource]), or a static JWK set document ([StaticSource]). [New]
-// validates the [Config] and does no network I/O; [Set.Start] fetches every
-// source and starts the background refresh (or the first [Set.Key] call
-// does); [Set.Close] stops it and waits.
+// validates the [Config]; it does no network I/O and starts no goroutine.
+// [Set.Start] fetches every source and starts the background refresh, which
+// runs until [Set.Close] stops it and waits for it. A Set that is never
+// started works too: its lookups fetch, and refresh it while it is used, on
+// their own goroutine and context (see [Set.Key]).
 //
 //	set, err := jwks.New(jwks.Config{
 //		Sources: []jwks.Source{jwks.OIDCSource("https://login.example.com")},
@@ -16,7 +18,7 @@
 //	})
 //	...
 //	defer set.Close()
-//	if err := set.Start(ctx); err != nil {
+//	if err := set.Start(ctx); err != nil { // ctx bounds the wait for the first fetch
 //		logger.Warn("key set not loaded yet; retrying in the background", "error", err)
 //	}
 //	key, err := set.Key(ctx, issuer, kid, alg) // verify the token's signature with key.Public
@@ -83,8 +85,9 @@
 //
 // # Refresh and outages
 //
-// Each remote source is refreshed in the background at the interval its
-// response asks for with Cache-Control max-age (or Expires), clamped to
+// Each remote source is refreshed (in the background once started, else by
+// the first lookup after the refresh is due) at the interval its response
+// asks for with Cache-Control max-age (or Expires), clamped to
 // [1 min, 24 h], 15 min when absent, with ±10% jitter ([RefreshConfig]),
 // and never longer than half of [Config.MaxStale] (so with the defaults a
 // huge max-age refreshes every 12 h: a failed refresh leaves time to retry

@@ -184,7 +184,7 @@ func ExampleConfig() {
 		Fetch:      jwks.FetchConfig{Timeout: 5 * time.Second, MaxBodyBytes: 256 << 10},
 	})
 	fmt.Println(err)
-	_ = set.Close()
+	set.Close()
 
 	_, err = jwks.New(jwks.Config{Sources: []jwks.Source{jwks.URLSource("http://login.example.com/jwks")}})
 	fmt.Println(errors.Is(err, jwks.ErrInvalidConfig))

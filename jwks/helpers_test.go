@@ -17,149 +17,108 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
-// ---- fake clock ----
+// ---- test sets ----
 
-// fakeClock is a Clock that moves only when Advance is called.
-type fakeClock struct {
-	mu      sync.Mutex
-	now     time.Time
-	waiters []fakeWaiter
-}
-
-type fakeWaiter struct {
-	at time.Time
-	ch chan time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) After(d time.Duration) <-chan time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	ch := make(chan time.Time, 1)
-	if d <= 0 {
-		ch <- c.now
-		return ch
-	}
-	c.waiters = append(c.waiters, fakeWaiter{at: c.now.Add(d), ch: ch})
-	return ch
-}
-
-// Advance moves the clock and fires every timer that is due.
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-	kept := c.waiters[:0]
-	for _, w := range c.waiters {
-		if !w.at.After(c.now) {
-			w.ch <- c.now
-		} else {
-			kept = append(kept, w)
-		}
-	}
-	c.waiters = kept
-}
-
-// ---- test set with park counter ----
-
-type testSet struct {
-	*Set
-	clock *fakeClock
-	parks atomic.Int64
-}
-
-// newTestSet makes a Set on a fake clock with deterministic jitter (factor
-// 1) and closes it at the end of the test.
-func newTestSet(t *testing.T, cfg Config) *testSet {
+// newTestSet makes a Set with deterministic jitter (factor 1) and closes it
+// at the end of the test. Without cfg.HTTPClient, it fetches through the
+// in-process network of newIDP.
+func newTestSet(t *testing.T, cfg Config) *Set {
 	t.Helper()
-	clk := newFakeClock()
-	if cfg.Clock == nil {
-		cfg.Clock = clk
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &http.Client{Transport: inProcess{}}
 	}
 	s, err := New(cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
-	ts := &testSet{Set: s, clock: clk}
 	s.rnd = func() float64 { return 0.5 }
-	s.testHookParked = func() { ts.parks.Add(1) }
-	t.Cleanup(func() { _ = s.Close() })
-	return ts
+	t.Cleanup(s.Close)
+	return s
 }
 
-// waitParks waits until the refresh loops have parked at least n times in all.
-func (ts *testSet) waitParks(t *testing.T, n int64) {
-	t.Helper()
-	eventually(t, func() bool { return ts.parks.Load() >= n }, "loops parked %d times", n)
+// advance moves a synctest bubble's clock by d and waits until every
+// goroutine of the bubble is blocked again: the refresh loops have run the
+// fetches that came due and parked.
+func advance(d time.Duration) {
+	time.Sleep(d)
+	synctest.Wait()
 }
 
-// advance moves the fake clock once the loops are parked, and waits for
-// them to park again (after any fetch the move caused).
-func (ts *testSet) advance(t *testing.T, d time.Duration, loops int64) {
-	t.Helper()
-	p := ts.parks.Load()
-	ts.clock.Advance(d)
-	ts.waitParks(t, p+loops)
-}
+// ---- identity providers ----
 
-// eventually polls cond every millisecond for up to 5 s.
-func eventually(t *testing.T, cond func() bool, format string, args ...any) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting: "+format, args...)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
-// ---- identity provider ----
-
-// idp is an httptest server that serves whatever its handler says and
-// counts the requests.
+// idp serves whatever its handler says and counts the requests. newIDP
+// makes one on the in-process network: its URLs name a host of its own,
+// which the transport inProcess answers by calling the handler, so a fetch
+// never leaves the process and, in a synctest bubble, a handler that hangs
+// waits on the bubble's clock. newLoopbackIDP serves it with a real HTTP
+// server on the loopback interface instead.
 type idp struct {
-	srv     *httptest.Server
+	origin  string // scheme and host of its URLs
 	hits    atomic.Int64
 	mu      sync.Mutex
 	handler http.HandlerFunc
-	release chan struct{} // closed at cleanup: unblocks hanging handlers
 }
 
-func newIDP(t *testing.T) *idp {
-	t.Helper()
-	p := &idp{release: make(chan struct{})}
-	p.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.hits.Add(1)
-		p.mu.Lock()
-		h := p.handler
-		p.mu.Unlock()
-		if h == nil {
-			http.NotFound(w, r)
-			return
-		}
-		h(w, r)
-	}))
-	t.Cleanup(func() {
-		close(p.release)
-		p.srv.Close()
-	})
+// idps are the in-process hosts, by host name; each test's are its own.
+var (
+	idps     sync.Map // host -> *idp
+	idpHosts atomic.Int64
+)
+
+func newIDP(t testing.TB) *idp {
+	host := fmt.Sprintf("idp%d.test", idpHosts.Add(1))
+	p := &idp{origin: "https://" + host}
+	idps.Store(host, p)
+	t.Cleanup(func() { idps.Delete(host) })
 	return p
 }
 
-func (p *idp) url() string { return p.srv.URL + "/jwks.json" }
+// newLoopbackIDP serves an idp with httptest.NewServer, for the tests of
+// real HTTP behaviour (TLS, sockets, redirects, timeouts on a connection).
+func newLoopbackIDP(t testing.TB) *idp {
+	p := &idp{}
+	srv := httptest.NewServer(p)
+	t.Cleanup(srv.Close)
+	p.origin = srv.URL
+	return p
+}
+
+func (p *idp) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p.hits.Add(1)
+	p.mu.Lock()
+	h := p.handler
+	p.mu.Unlock()
+	if h == nil {
+		http.NotFound(w, r)
+		return
+	}
+	h(w, r)
+}
+
+// inProcess is an http.RoundTripper that answers a request for an idp's host
+// with its handler, called on the requesting goroutine.
+type inProcess struct{}
+
+func (inProcess) RoundTrip(req *http.Request) (*http.Response, error) {
+	v, ok := idps.Load(req.URL.Host)
+	if !ok {
+		return nil, fmt.Errorf("no in-process host %q", req.URL.Host)
+	}
+	rec := httptest.NewRecorder()
+	v.(*idp).ServeHTTP(rec, req)
+	if err := req.Context().Err(); err != nil {
+		return nil, err
+	}
+	resp := rec.Result()
+	resp.Request = req
+	return resp, nil
+}
+
+func (p *idp) url() string { return p.origin + "/jwks.json" }
 
 func (p *idp) set(h http.HandlerFunc) {
 	p.mu.Lock()
@@ -178,14 +137,9 @@ func (p *idp) serve(body []byte, header ...string) {
 	})
 }
 
-// hang makes the idp never answer (until the client gives up).
+// hang makes the idp never answer, until the client gives up.
 func (p *idp) hang() {
-	p.set(func(w http.ResponseWriter, r *http.Request) {
-		select {
-		case <-r.Context().Done():
-		case <-p.release:
-		}
-	})
+	p.set(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
 }
 
 func (p *idp) status(code int) {

@@ -16,8 +16,8 @@ import (
 )
 
 // Set is a key set made of one or more sources, looked up by kid and alg.
-// It is safe for concurrent use. Create it with [New]; stop it with
-// [Set.Close].
+// It is safe for concurrent use. Create it with [New], start its background
+// refresh with [Set.Start], stop it with [Set.Close].
 type Set struct {
 	cfg     settings
 	sources []*source
@@ -25,37 +25,43 @@ type Set struct {
 	snap    atomic.Pointer[snapshot]
 	rnd     func() float64
 
-	mu      sync.Mutex // guards starting, closing and storing snapshots
-	started atomic.Bool
-	closed  atomic.Bool
-	ctx     context.Context // the background work's; cancelled by Close
-	cancel  context.CancelFunc
-	done    chan struct{} // closed by Close
-	wg      sync.WaitGroup
+	// The lifecycle: state goes from stateNew to stateRunning (Start) and
+	// to stateClosed (Close), changing only with mu held; mu also orders
+	// snapshot stores with Close's. wg counts the refresh loops.
+	mu    sync.Mutex
+	state atomic.Int32
+	wg    sync.WaitGroup
 
 	neg negCache
 
 	unknownRefetches atomic.Uint64
 	unknownFastFails atomic.Uint64
-
-	// testHookParked, when set (by tests, before Start), is called by a
-	// refresh loop each time it has armed its timer and is about to wait.
-	testHookParked func()
 }
 
-// New validates cfg and returns a Set. It does no network I/O: fetching
-// starts with [Set.Start] or at the first [Set.Key] call. Static sources
-// are parsed here; one that leaves no usable key is an error.
+// The states of a Set.
+const (
+	// stateNew: after New, no goroutine; lookups fetch themselves (see
+	// [Set.Key]).
+	stateNew int32 = iota
+	// stateRunning: after Start, one refresh loop per remote source.
+	stateRunning
+	// stateClosed: after Close, no goroutine, no fetch, no key.
+	stateClosed
+)
+
+// New validates cfg and returns a Set. It does no network I/O and starts no
+// goroutine: fetching starts with [Set.Start], or with the first [Set.Key]
+// call. Static sources are parsed here; one that leaves no usable key is an
+// error.
 func New(cfg Config) (*Set, error) {
 	st, err := cfg.settings()
 	if err != nil {
 		return nil, err
 	}
 	s := &Set{
-		cfg:  st,
-		rnd:  defaultRand,
-		done: make(chan struct{}),
-		neg:  negCache{max: st.unknown.NegativeCacheSize, ttl: st.unknown.NegativeCacheTTL},
+		cfg: st,
+		rnd: defaultRand,
+		neg: negCache{max: st.unknown.NegativeCacheSize, ttl: st.unknown.NegativeCacheTTL},
 	}
 	for i, sc := range cfg.Sources {
 		src := &source{cfg: sc, wake: make(chan struct{}, 1), logged: map[uint64]struct{}{}}
@@ -130,26 +136,35 @@ func New(cfg Config) (*Set, error) {
 // [*UnavailableError] (errors.Is [ErrUnavailable]) when a source the key
 // might come from has no usable set, [ErrClosed], or ctx's error.
 //
-// If [Set.Start] was not called, the first call that misses starts the
-// background work and waits for the first fetch.
+// In a Set that was not started (see [Set.Start]) lookups do the fetching,
+// on their own goroutine and ctx, and no goroutine runs in between: the
+// lookup that finds a source's first fetch, retry or refresh due performs
+// it, once for all concurrent lookups, which wait for it only when they
+// need it (no usable set yet, or an unknown kid). A fetch whose lookup gives
+// up is abandoned, and another waiting lookup starts it again. Refresh
+// intervals, backoff, MaxStale and the unknown-kid rate limit apply as in a
+// started Set; such a Set only refreshes while it is used.
 func (s *Set) Key(ctx context.Context, issuer, kid, alg string) (*Key, error) {
-	ix := s.snap.Load().index(issuer)
-	if kid != "" {
-		if k := ix.byKid[kid]; k != nil {
-			if k.fits.Has(jwa.Parse(alg)) {
-				return k, nil
+	snap := s.snap.Load()
+	if snap.refreshAt.IsZero() || time.Until(snap.refreshAt) > 0 {
+		ix := snap.index(issuer)
+		if kid != "" {
+			if k := ix.byKid[kid]; k != nil {
+				if k.fits.Has(jwa.Parse(alg)) {
+					return k, nil
+				}
+				return nil, ErrAlgMismatch
 			}
-			return nil, ErrAlgMismatch
+		} else if k := ix.noKid[jwa.Parse(alg)]; k != nil {
+			return k, nil
 		}
-	} else if k := ix.noKid[jwa.Parse(alg)]; k != nil {
-		return k, nil
 	}
 	return s.keySlow(ctx, issuer, kid, alg)
 }
 
 // keySlow handles every lookup the hot path could not answer.
 func (s *Set) keySlow(ctx context.Context, issuer, kid, alg string) (*Key, error) {
-	if s.closed.Load() {
+	if s.state.Load() == stateClosed {
 		return nil, ErrClosed
 	}
 	a := jwa.Parse(alg)
@@ -159,108 +174,161 @@ func (s *Set) keySlow(ctx context.Context, issuer, kid, alg string) (*Key, error
 	if len(kid) > maxKIDLen {
 		return nil, ErrKeyNotFound
 	}
-	// Lazily started background work must not hold on to a request's
-	// context values for the Set's lifetime.
-	s.ensureStarted(context.Background())
-	snap := s.snap.Load()
-	if k, err := snap.index(issuer).lookup(kid, a); err != ErrKeyNotFound {
-		return k, err
+	now := time.Now()
+	if s.state.Load() == stateNew {
+		// No loop marks sets stale: the lookups do.
+		for _, src := range s.sources {
+			if src.remote {
+				s.expire(src, now)
+			}
+		}
 	}
-	now := s.cfg.clock.Now()
+	snap := s.snap.Load()
+	_, err := snap.index(issuer).lookup(kid, a)
+	miss := err == ErrKeyNotFound
 	// An unknown kid may trigger a refetch, unless it was just looked for.
-	mayRefetch := kid != "" && !s.neg.has(issuer, kid, snap.gen, now)
-	var buf [4]*flight
-	waits := buf[:0]
-	triggered := false
+	mayRefetch := miss && kid != "" && !s.neg.has(issuer, kid, snap.gen, now)
+	waited, triggered := false, false
 	for _, src := range s.sources {
 		if !src.remote || !src.serves(issuer) {
 			continue
 		}
-		f, trig := s.joinOrTrigger(src, now, mayRefetch)
-		if f != nil {
-			waits = append(waits, f)
+		w, trig, err := s.await(ctx, src, now, miss, mayRefetch)
+		if err != nil {
+			return nil, err
 		}
-		triggered = triggered || trig
+		waited, triggered = waited || w, triggered || trig
 	}
 	if triggered {
 		s.unknownRefetches.Add(1)
-	}
-	for _, f := range waits {
-		select {
-		case <-f.done:
-		case <-ctx.Done():
-			return nil, fmt.Errorf("jwks: waiting for key set: %w", ctx.Err())
-		case <-s.done:
-			return nil, ErrClosed
-		}
 	}
 	snap = s.snap.Load()
 	k, err := snap.index(issuer).lookup(kid, a)
 	if err != ErrKeyNotFound {
 		return k, err
 	}
-	now = s.cfg.clock.Now()
+	now = time.Now()
 	if ue := s.unavailable(now, issuer); ue != nil {
 		return nil, ue
 	}
 	// Remember the kid only when a fetch ended after it was asked for: a kid
 	// refused by the rate limit may still arrive with the next refetch.
-	if kid != "" && len(waits) > 0 {
+	if kid != "" && waited {
 		s.neg.add(issuer, kid, snap.gen, now)
 	}
-	if kid != "" && len(waits) == 0 {
+	if kid != "" && !waited {
 		s.unknownFastFails.Add(1)
 	}
 	return nil, ErrKeyNotFound
 }
 
-// joinOrTrigger returns the fetch of src in flight, or starts one for an
-// unknown kid when src has a usable set and its rate limit is open.
-func (s *Set) joinOrTrigger(src *source, now time.Time, mayRefetch bool) (f *flight, triggered bool) {
-	src.mu.Lock()
-	defer src.mu.Unlock()
-	if src.inflight != nil {
-		return src.inflight, false
-	}
-	// A source without a usable set is retried by its loop with backoff;
-	// lookups do not add to that.
-	if !mayRefetch || !src.usableAt(now, s.cfg.maxStale) || now.Before(src.nextUnknown) {
-		return nil, false
-	}
-	src.nextUnknown = now.Add(s.cfg.unknown.Window)
-	f = src.startFlightLocked()
-	return f, true
-}
-
-// Start begins the background work, if not yet begun, and waits until the
-// first fetch of every remote source has ended or ctx is done. It returns
-// the fetch errors of sources that have no usable set (joined with
-// [errors.Join]); the set is usable anyway and keeps retrying with backoff.
-// Calling Start again waits for fetches in flight and reports the current
-// state. Background fetches use a context that carries ctx's values but not
-// its cancellation (a Set started lazily by [Set.Key] uses
-// context.Background()); [Set.Close] cancels them.
-func (s *Set) Start(ctx context.Context) error {
-	if s.closed.Load() {
-		return ErrClosed
-	}
-	s.ensureStarted(ctx)
-	for _, src := range s.sources {
-		src.mu.Lock()
-		f := src.inflight
-		src.mu.Unlock()
+// await lets a lookup see the result of src's fetch in flight, or of one it
+// starts, when it needs it: for a key it did not find (miss), or while src
+// has no usable set. It returns whether it waited for a fetch that ended,
+// and whether it started an unknown-kid refetch.
+func (s *Set) await(ctx context.Context, src *source, now time.Time, miss, mayRefetch bool) (waited, triggered bool, err error) {
+	for {
+		if err := ctx.Err(); err != nil {
+			return waited, triggered, fmt.Errorf("jwks: waiting for key set: %w", err)
+		}
+		f, started, wait := s.flightFor(src, now, miss, mayRefetch)
 		if f == nil {
-			continue
+			return waited, triggered, nil
+		}
+		triggered = triggered || started && f.unknown
+		if started && !f.loop {
+			s.fetch(ctx, src, f)
+		}
+		if !wait {
+			return waited, triggered, nil
 		}
 		select {
 		case <-f.done:
 		case <-ctx.Done():
-			return fmt.Errorf("jwks: start: %w", ctx.Err())
-		case <-s.done:
-			return ErrClosed
+			return waited, triggered, fmt.Errorf("jwks: waiting for key set: %w", ctx.Err())
+		}
+		if s.state.Load() == stateClosed {
+			return waited, triggered, ErrClosed
+		}
+		if !f.aborted {
+			return true, triggered, nil
+		}
+		// The lookup running the fetch gave up before it ended: look again.
+		now = time.Now()
+	}
+}
+
+// flightFor returns src's fetch in flight, or one it starts (started) with
+// the lookup's reason: a due fetch in a Set not started (which the lookup
+// runs), or an unknown kid (miss and mayRefetch) while src has a usable set
+// and its rate limit is open. wait says whether the lookup needs the result.
+func (s *Set) flightFor(src *source, now time.Time, miss, mayRefetch bool) (f *flight, started, wait bool) {
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	usable := src.usableAt(now, s.cfg.maxStale)
+	if f := src.inflight; f != nil {
+		// Without a miss, a usable set answers while it refreshes.
+		return f, false, miss || !usable
+	}
+	switch state := s.state.Load(); {
+	case state == stateClosed:
+		return nil, false, false
+	case state == stateNew && !now.Before(src.nextAttempt):
+		f = src.startFlightLocked(now, false, false)
+	// A source without a usable set is retried with backoff; lookups of
+	// unknown kids do not add to that.
+	case mayRefetch && usable && !now.Before(src.nextUnknown):
+		f = src.startFlightLocked(now, true, state == stateRunning)
+		if f.loop {
+			src.poke()
+		}
+	default:
+		return nil, false, false
+	}
+	return f, true, true
+}
+
+// Start starts the background refresh, if not yet started, and waits until
+// the fetch of every remote source that is due (the first one, after New)
+// has ended or ctx is done. It returns the fetch errors of sources that have
+// no usable set (joined with [errors.Join]); the set is usable anyway and
+// keeps retrying with backoff. Calling Start again waits for fetches in
+// flight and reports the current state.
+//
+// The refresh runs one goroutine per remote source until [Set.Close], which
+// stops and waits for them; ctx's cancellation does not stop it. Background
+// fetches use a context that carries ctx's values but not its cancellation,
+// each bounded by [FetchConfig.Timeout]. Start after Close returns
+// [ErrClosed].
+func (s *Set) Start(ctx context.Context) error {
+	s.mu.Lock()
+	switch s.state.Load() {
+	case stateClosed:
+		s.mu.Unlock()
+		return ErrClosed
+	case stateNew:
+		s.state.Store(stateRunning)
+		// The snapshot of a started Set has no refreshAt: its loops refresh.
+		if !s.snap.Load().refreshAt.IsZero() {
+			s.snap.Store(s.build(s.snap.Load().gen + 1))
+		}
+		bg := context.WithoutCancel(ctx)
+		for _, src := range s.sources {
+			if src.remote {
+				s.wg.Go(func() { s.run(bg, src) })
+			}
 		}
 	}
-	now := s.cfg.clock.Now()
+	s.mu.Unlock()
+	for _, src := range s.sources {
+		if !src.remote {
+			continue
+		}
+		if err := s.awaitStart(ctx, src); err != nil {
+			return err
+		}
+	}
+	now := time.Now()
 	var errs []error
 	for _, src := range s.sources {
 		src.mu.Lock()
@@ -276,39 +344,44 @@ func (s *Set) Start(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// ensureStarted starts one refresh loop per remote source, each beginning
-// with a fetch that lookups can wait for.
-func (s *Set) ensureStarted(ctx context.Context) {
-	if s.started.Load() {
-		return
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.started.Load() || s.closed.Load() {
-		return
-	}
-	s.ctx, s.cancel = context.WithCancel(context.WithoutCancel(ctx))
-	for _, src := range s.sources {
-		if !src.remote {
-			continue
-		}
+// awaitStart asks src's loop for a fetch if one is due, and waits for the
+// fetch in flight, if any.
+func (s *Set) awaitStart(ctx context.Context, src *source) error {
+	for {
+		now := time.Now()
 		src.mu.Lock()
-		src.startFlightLocked()
+		f := src.inflight
+		if f == nil && !now.Before(src.nextAttempt) && s.state.Load() == stateRunning {
+			f = src.startFlightLocked(now, false, true)
+			src.poke()
+		}
 		src.mu.Unlock()
-		s.wg.Add(1)
-		go s.run(src)
+		if f == nil {
+			return nil
+		}
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return fmt.Errorf("jwks: start: %w", ctx.Err())
+		}
+		if s.state.Load() == stateClosed {
+			return ErrClosed
+		}
+		if !f.aborted {
+			return nil
+		}
+		// A lookup of the Set before Start ran that fetch and gave up.
 	}
-	s.started.Store(true)
 }
 
 // Ready reports whether every source has a usable set: fetched successfully
 // and younger than [Config.MaxStale] (static sources always are). It returns
 // nil when ready, an [*UnavailableError] otherwise, [ErrClosed] after Close.
 func (s *Set) Ready() error {
-	if s.closed.Load() {
+	if s.state.Load() == stateClosed {
 		return ErrClosed
 	}
-	if ue := s.unavailable(s.cfg.clock.Now(), ""); ue != nil {
+	if ue := s.unavailable(time.Now(), ""); ue != nil {
 		return ue
 	}
 	return nil
@@ -344,31 +417,40 @@ func (s *Set) unavailable(now time.Time, issuer string) *UnavailableError {
 	return nil
 }
 
-// Close stops every goroutine the Set started and waits for them. Lookups
-// after Close fail with [ErrClosed]. Close is idempotent and returns nil.
-func (s *Set) Close() error {
+// Close stops the Set: it ends every fetch in flight, stops the refresh
+// goroutines and waits for them, and releases the idle connections of the
+// default HTTP client. Lookups waiting for a fetch and every call after
+// Close fail with [ErrClosed]. Close is idempotent and safe to call
+// concurrently, also on a Set never started; it fits defer and t.Cleanup.
+func (s *Set) Close() {
 	s.mu.Lock()
-	if !s.closed.Load() {
-		s.closed.Store(true)
-		close(s.done)
-		if s.cancel != nil {
-			s.cancel()
-		}
+	first := s.state.Load() != stateClosed
+	if first {
+		s.state.Store(stateClosed)
 		s.snap.Store(emptySnapshot(s.snap.Load().gen + 1))
 	}
 	s.mu.Unlock()
+	if first {
+		for _, src := range s.sources {
+			src.mu.Lock()
+			if f := src.inflight; f != nil && f.cancel != nil {
+				f.cancel()
+			}
+			src.mu.Unlock()
+			src.poke()
+		}
+	}
 	s.wg.Wait()
 	if s.cfg.ownClient {
 		s.cfg.client.CloseIdleConnections()
 	}
-	return nil
 }
 
 // rebuild stores a new snapshot from the sources' current state.
 func (s *Set) rebuild() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.closed.Load() {
+	if s.state.Load() == stateClosed {
 		return
 	}
 	s.snap.Store(s.build(s.snap.Load().gen + 1))
@@ -415,7 +497,7 @@ type SourceStats struct {
 
 // Stats returns a snapshot of the Set's counters and state.
 func (s *Set) Stats() Stats {
-	now := s.cfg.clock.Now()
+	now := time.Now()
 	st := Stats{
 		Keys:                s.snap.Load().keys,
 		UnknownKIDRefetches: s.unknownRefetches.Load(),

@@ -10,11 +10,12 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
-// key looks kid up and fails the test on error.
-func mustKey(t *testing.T, s *testSet, kid, alg string) *Key {
+// mustKey looks kid up and fails the test on error.
+func mustKey(t *testing.T, s *Set, kid, alg string) *Key {
 	t.Helper()
 	k, err := s.Key(context.Background(), "", kid, alg)
 	if err != nil {
@@ -33,7 +34,8 @@ func TestNewValidatesConfig(t *testing.T) {
 	}{
 		{"no sources", Config{}, false},
 		{"static", Config{Sources: []Source{good}}, true},
-		{"loopback http", Config{Sources: []Source{URLSource(p.url())}}, true},
+		{"remote", Config{Sources: []Source{URLSource(p.url()), OIDCSource(p.origin)}}, true},
+		{"loopback http", Config{Sources: []Source{URLSource("http://127.0.0.1:1/jwks")}}, true},
 		{"localhost http", Config{Sources: []Source{URLSource("http://localhost:1/jwks")}}, true},
 		{"IPv6 loopback http", Config{Sources: []Source{URLSource("http://[::1]:1/jwks")}}, true},
 		{"https", Config{Sources: []Source{URLSource("https://idp.example/jwks")}}, true},
@@ -65,7 +67,7 @@ func TestNewValidatesConfig(t *testing.T) {
 				if err != nil {
 					t.Fatalf("New: %v", err)
 				}
-				_ = s.Close()
+				s.Close()
 				return
 			}
 			if !errors.Is(err, ErrInvalidConfig) {
@@ -138,6 +140,10 @@ func TestKeyWithoutKid(t *testing.T) {
 }
 
 func TestStartFetchesAndServesFromMemory(t *testing.T) {
+	synctest.Test(t, testStartFetchesAndServesFromMemory)
+}
+
+func testStartFetchesAndServesFromMemory(t *testing.T) {
 	p := newIDP(t)
 	p.serve(setJSON(ecJWK(t, "a"), rsaJWK(t, "b", 2048)))
 	s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}})
@@ -161,25 +167,198 @@ func TestStartFetchesAndServesFromMemory(t *testing.T) {
 		t.Fatalf("%d fetches, want 1", n)
 	}
 	st := s.Stats()
-	if st.Fetches != 1 || st.Keys != 2 || !st.LastSuccess.Equal(s.clock.Now()) || st.Sources[0].Name != p.url() {
+	if st.Fetches != 1 || st.Keys != 2 || !st.LastSuccess.Equal(time.Now()) || st.Sources[0].Name != p.url() {
 		t.Errorf("stats = %+v", st)
 	}
 }
 
-func TestLazyFirstFetch(t *testing.T) {
+// TestLookupWithoutStart holds the Set that is never started: no goroutine
+// of its own, the first lookup fetches (once for concurrent lookups), a
+// lookup refreshes it when due, a failed fetch backs off, and past MaxStale
+// it fails closed.
+func TestLookupWithoutStart(t *testing.T) { synctest.Test(t, testLookupWithoutStart) }
+
+func testLookupWithoutStart(t *testing.T) {
 	p := newIDP(t)
-	p.serve(setJSON(ecJWK(t, "a")))
-	s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}})
+	a, b := ecJWK(t, "a"), ecJWK(t, "b")
+	gate := make(chan struct{})
+	p.set(func(w http.ResponseWriter, r *http.Request) {
+		<-gate
+		_, _ = w.Write(setJSON(a))
+	})
+	s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}, MaxStale: time.Hour})
 	if n := p.hits.Load(); n != 0 {
 		t.Fatalf("fetched before use")
 	}
-	mustKey(t, s, "a", "ES256")
+	// Concurrent first lookups share one fetch, run by one of them.
+	var wg sync.WaitGroup
+	for range 10 {
+		wg.Go(func() {
+			if _, err := s.Key(context.Background(), "", "a", "ES256"); err != nil {
+				t.Errorf("first lookup: %v", err)
+			}
+		})
+	}
+	synctest.Wait()
+	if n := p.hits.Load(); n != 1 {
+		t.Fatalf("%d fetches in flight, want 1", n)
+	}
+	close(gate)
+	wg.Wait()
 	if n := p.hits.Load(); n != 1 {
 		t.Fatalf("%d fetches, want 1", n)
 	}
+	if st := allStacks(); strings.Contains(st, "jwks.(*Set)") {
+		t.Fatalf("a Set not started runs a goroutine:\n%s", st)
+	}
+
+	// Time passes without lookups: nothing fetches. The first lookup after
+	// the refresh is due (15 min) refreshes; a removed key goes.
+	p.serve(setJSON(b))
+	advance(time.Hour / 2)
+	if n := p.hits.Load(); n != 1 {
+		t.Fatalf("%d fetches without lookups, want 1", n)
+	}
+	if _, err := s.Key(context.Background(), "", "a", "ES256"); !errors.Is(err, ErrKeyNotFound) {
+		t.Fatalf("removed key after the refresh: %v", err)
+	}
+	mustKey(t, s, "b", "ES256")
+	if n := p.hits.Load(); n != 2 {
+		t.Fatalf("%d fetches, want 2", n)
+	}
+
+	// The IdP fails: the set keeps serving, and retries back off.
+	p.status(http.StatusInternalServerError)
+	advance(defaultRefreshInterval)
+	kb := mustKey(t, s, "b", "ES256") // the refresh fails: retry in 0.75 s
+	mustKey(t, s, "b", "ES256")
+	if n := p.hits.Load(); n != 3 {
+		t.Fatalf("%d fetches, want 3", n)
+	}
+	advance(time.Second)
+	mustKey(t, s, "b", "ES256") // the retry fails: next in 1.5 s
+	if st := s.Stats().Sources[0]; st.FetchFailures != 2 || st.NextAttempt.Sub(st.LastAttempt) != 1500*time.Millisecond {
+		t.Fatalf("stats %+v", st)
+	}
+
+	// Past MaxStale a hit fails closed, until a fetch succeeds.
+	for time.Since(s.Stats().Sources[0].LastSuccess) < time.Hour {
+		advance(time.Minute)
+		_, _ = s.Key(context.Background(), "", "b", "ES256")
+	}
+	_, err := s.Key(context.Background(), "", "b", "ES256")
+	var ue *UnavailableError
+	if !errors.As(err, &ue) {
+		t.Fatalf("Key past MaxStale = %v, want UnavailableError", err)
+	}
+	p.serve(setJSON(b))
+	advance(5 * time.Minute)
+	if k := mustKey(t, s, "b", "ES256"); k != kb {
+		t.Error("unchanged key b got a new pointer")
+	}
+	if err := s.Ready(); err != nil {
+		t.Fatalf("Ready: %v", err)
+	}
 }
 
-func TestRotation(t *testing.T) {
+// TestLookupWithoutStartTakesOver holds that a lookup that gives up on the
+// fetch it runs does not fail the others: a waiting lookup fetches again,
+// and the abandoned fetch is no failure.
+func TestLookupWithoutStartTakesOver(t *testing.T) { synctest.Test(t, testLookupWithoutStartTakesOver) }
+
+func testLookupWithoutStartTakesOver(t *testing.T) {
+	p := newIDP(t)
+	body := setJSON(ecJWK(t, "a"))
+	p.set(func(w http.ResponseWriter, r *http.Request) {
+		if p.hits.Load() == 1 {
+			<-r.Context().Done()
+			return
+		}
+		_, _ = w.Write(body)
+	})
+	s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	first := make(chan error, 1)
+	go func() {
+		_, err := s.Key(ctx, "", "a", "ES256")
+		first <- err
+	}()
+	synctest.Wait() // the first lookup runs the fetch, which hangs
+	second := make(chan error, 1)
+	go func() {
+		_, err := s.Key(context.Background(), "", "a", "ES256")
+		second <- err
+	}()
+	if err := <-first; !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("first lookup = %v, want its deadline", err)
+	}
+	if err := <-second; err != nil {
+		t.Fatalf("second lookup = %v", err)
+	}
+	if st := s.Stats(); p.hits.Load() != 2 || st.Fetches != 1 || st.FetchFailures != 0 {
+		t.Fatalf("%d requests, stats %+v", p.hits.Load(), st)
+	}
+}
+
+// TestCloseWithoutStart holds Close on a Set never started: the fetch a
+// lookup runs ends, and that lookup and its waiters get ErrClosed.
+func TestCloseWithoutStart(t *testing.T) { synctest.Test(t, testCloseWithoutStart) }
+
+func testCloseWithoutStart(t *testing.T) {
+	p := newIDP(t)
+	p.hang()
+	s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}})
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			_, err := s.Key(context.Background(), "", "a", "ES256")
+			errs <- err
+		}()
+	}
+	synctest.Wait()
+	s.Close()
+	for range 2 {
+		if err := <-errs; !errors.Is(err, ErrClosed) {
+			t.Fatalf("lookup after Close = %v, want ErrClosed", err)
+		}
+	}
+	if st := s.Stats(); p.hits.Load() != 1 || st.FetchFailures != 0 {
+		t.Fatalf("%d requests, stats %+v", p.hits.Load(), st)
+	}
+}
+
+// TestStartAfterLookups holds Start on a Set its lookups already loaded: no
+// second fetch, and the refresh goes on in the background.
+func TestStartAfterLookups(t *testing.T) { synctest.Test(t, testStartAfterLookups) }
+
+func testStartAfterLookups(t *testing.T) {
+	p := newIDP(t)
+	p.serve(setJSON(ecJWK(t, "a")))
+	s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}})
+	mustKey(t, s, "a", "ES256")
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	synctest.Wait()
+	if n := p.hits.Load(); n != 1 {
+		t.Fatalf("%d fetches, want 1", n)
+	}
+	advance(defaultRefreshInterval)
+	if n := p.hits.Load(); n != 2 {
+		t.Fatalf("%d fetches after the interval without lookups, want 2", n)
+	}
+}
+
+// allStacks returns the stacks of every goroutine.
+func allStacks() string {
+	buf := make([]byte, 1<<20)
+	return string(buf[:runtime.Stack(buf, true)])
+}
+
+func TestRotation(t *testing.T) { synctest.Test(t, testRotation) }
+
+func testRotation(t *testing.T) {
 	p := newIDP(t)
 	a, b := ecJWK(t, "a"), ecJWK(t, "b")
 	p.serve(setJSON(a))
@@ -187,7 +366,6 @@ func TestRotation(t *testing.T) {
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	s.waitParks(t, 1)
 	ka := mustKey(t, s, "a", "ES256")
 
 	// The IdP adds b: the first lookup of b triggers one refetch.
@@ -204,9 +382,8 @@ func TestRotation(t *testing.T) {
 	}
 
 	// The IdP removes a: gone after the next scheduled refresh (15 min).
-	s.waitParks(t, 2)
 	p.serve(setJSON(b))
-	s.advance(t, defaultRefreshInterval, 1)
+	advance(defaultRefreshInterval)
 	if n := p.hits.Load(); n != 3 {
 		t.Fatalf("%d fetches, want 3", n)
 	}
@@ -235,50 +412,44 @@ func TestRefreshIntervalFromHeaders(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := newIDP(t)
-			p.serve(setJSON(ecJWK(t, "a")), tt.header...)
-			s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}, MaxStale: tt.maxStale})
-			if err := s.Start(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			s.waitParks(t, 1)
-			src := s.Stats().Sources[0]
-			if got := src.NextAttempt.Sub(src.LastSuccess); got != tt.want {
-				t.Fatalf("next refresh in %v, want %v", got, tt.want)
-			}
-			// Just before it: no fetch; at it: one.
-			s.advance(t, tt.want-time.Second, 0)
-			if n := p.hits.Load(); n != 1 {
-				t.Fatalf("fetched early")
-			}
-			s.advance(t, time.Second, 1)
-			if n := p.hits.Load(); n != 2 {
-				t.Fatalf("%d fetches after the interval, want 2", n)
-			}
+			synctest.Test(t, func(t *testing.T) {
+				p := newIDP(t)
+				p.serve(setJSON(ecJWK(t, "a")), tt.header...)
+				s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}, MaxStale: tt.maxStale})
+				if err := s.Start(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				src := s.Stats().Sources[0]
+				if got := src.NextAttempt.Sub(src.LastSuccess); got != tt.want {
+					t.Fatalf("next refresh in %v, want %v", got, tt.want)
+				}
+				// Just before it: no fetch; at it: one.
+				advance(tt.want - time.Nanosecond)
+				if n := p.hits.Load(); n != 1 {
+					t.Fatalf("fetched early")
+				}
+				advance(time.Nanosecond)
+				if n := p.hits.Load(); n != 2 {
+					t.Fatalf("%d fetches after the interval, want 2", n)
+				}
+			})
 		})
 	}
 }
 
 func TestFetchFaultsKeepPreviousSet(t *testing.T) {
 	good := ecJWK(t, "good")
-	other := newIDP(t)
-	other.serve(setJSON(ecJWK(t, "evil")))
 	tests := []struct {
 		name    string
-		handler http.HandlerFunc
-		want    error // cause, besides ErrFetch
+		handler http.HandlerFunc // nil: hangs
+		want    error            // cause, besides ErrFetch
 	}{
 		{"500", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "oops", 500) }, nil},
 		{"404", func(w http.ResponseWriter, r *http.Request) { http.NotFound(w, r) }, nil},
 		{"hangs", nil, context.DeadlineExceeded},
 		{"10 MiB body", func(w http.ResponseWriter, r *http.Request) {
 			_, _ = w.Write([]byte(`{"keys":[` + string(must(good)) + `], "pad": "`))
-			chunk := strings.Repeat("x", 64<<10)
-			for range 160 {
-				if _, err := w.Write([]byte(chunk)); err != nil {
-					return
-				}
-			}
+			_, _ = w.Write([]byte(strings.Repeat("x", 10<<20)))
 			_, _ = w.Write([]byte(`"}`))
 		}, errBodyTooLarge},
 		{"10 MiB declared", func(w http.ResponseWriter, r *http.Request) {
@@ -290,7 +461,7 @@ func TestFetchFaultsKeepPreviousSet(t *testing.T) {
 		{"single JWK without keys", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(must(ecJWK(t, "single"))) }, ErrInvalidKeySet},
 		{"empty set", func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write([]byte(`{"keys":[]}`)) }, ErrInvalidKeySet},
 		{"redirect to another host", func(w http.ResponseWriter, r *http.Request) {
-			http.Redirect(w, r, other.url(), http.StatusFound)
+			http.Redirect(w, r, "https://other.test/jwks.json", http.StatusFound)
 		}, errCrossOriginRedirect},
 		{"only hostile keys", func(w http.ResponseWriter, r *http.Request) {
 			_, _ = w.Write(setJSON(
@@ -305,52 +476,132 @@ func TestFetchFaultsKeepPreviousSet(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			p := newIDP(t)
-			p.serve(setJSON(good))
-			// Only the hanging case needs a short timeout; the others get a
-			// generous one so a loaded machine cannot turn them into time-outs.
-			timeout := 10 * time.Second
-			if tt.handler == nil {
-				timeout = 100 * time.Millisecond
-			}
-			s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}, Fetch: FetchConfig{Timeout: timeout}})
-			if err := s.Start(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-			s.waitParks(t, 1)
-			kept := mustKey(t, s, "good", "ES256")
-			if tt.handler == nil {
-				p.hang()
-			} else {
-				p.set(tt.handler)
-			}
-			s.advance(t, defaultRefreshInterval, 1)
-			st := s.Stats()
-			if st.Fetches != 2 || st.FetchFailures != 1 {
-				t.Fatalf("fetches %d, failures %d; want 2, 1", st.Fetches, st.FetchFailures)
-			}
-			err := st.Sources[0].LastError
-			var fe *FetchError
-			if !errors.Is(err, ErrFetch) || !errors.As(err, &fe) || !strings.HasPrefix(err.Error(), "jwks: ") {
-				t.Fatalf("LastError = %v, want a *FetchError", err)
-			}
-			if tt.want != nil && !errors.Is(err, tt.want) {
-				t.Fatalf("LastError = %v, want cause %v", err, tt.want)
-			}
-			if k := mustKey(t, s, "good", "ES256"); k != kept {
-				t.Fatal("previous set not kept")
-			}
-			if _, err := s.Key(context.Background(), "", "evil", "ES256"); !errors.Is(err, ErrKeyNotFound) {
-				t.Fatalf("evil: %v", err)
-			}
-			if err := s.Ready(); err != nil {
-				t.Fatalf("Ready with a previous set: %v", err)
-			}
+			synctest.Test(t, func(t *testing.T) {
+				p := newIDP(t)
+				p.serve(setJSON(good))
+				const timeout = 10 * time.Second
+				s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}, Fetch: FetchConfig{Timeout: timeout}})
+				if err := s.Start(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				kept := mustKey(t, s, "good", "ES256")
+				if tt.handler == nil {
+					p.hang()
+				} else {
+					p.set(tt.handler)
+				}
+				advance(defaultRefreshInterval)
+				if tt.handler == nil {
+					advance(timeout)
+				}
+				st := s.Stats()
+				if st.Fetches != 2 || st.FetchFailures != 1 {
+					t.Fatalf("fetches %d, failures %d; want 2, 1", st.Fetches, st.FetchFailures)
+				}
+				err := st.Sources[0].LastError
+				var fe *FetchError
+				if !errors.Is(err, ErrFetch) || !errors.As(err, &fe) || !strings.HasPrefix(err.Error(), "jwks: ") {
+					t.Fatalf("LastError = %v, want a *FetchError", err)
+				}
+				if tt.want != nil && !errors.Is(err, tt.want) {
+					t.Fatalf("LastError = %v, want cause %v", err, tt.want)
+				}
+				if k := mustKey(t, s, "good", "ES256"); k != kept {
+					t.Fatal("previous set not kept")
+				}
+				if err := s.Ready(); err != nil {
+					t.Fatalf("Ready with a previous set: %v", err)
+				}
+			})
 		})
 	}
 }
 
+// TestFetchLimitsOnLoopback holds the fetch limits against a real server on
+// the loopback interface, where the in-process transport of the other tests
+// cannot show them: a response that never comes on an open connection (the
+// one test here on wall time: a socket read is outside any synctest
+// bubble, so Fetch.Timeout is real, and short), a body streamed past the
+// limit, a declared oversized body, and redirects with the default client.
+func TestFetchLimitsOnLoopback(t *testing.T) {
+	good := setJSON(ecJWK(t, "good"))
+	p := newLoopbackIDP(t)
+	other := newLoopbackIDP(t)
+	other.serve(good)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) }) // runs before the server closes
+	p.set(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/hang":
+			select {
+			case <-r.Context().Done():
+			case <-release:
+			}
+		case "/stream":
+			_, _ = w.Write([]byte(`{"keys":[], "pad": "`))
+			chunk := strings.Repeat("x", 64<<10)
+			for range 160 {
+				if _, err := w.Write([]byte(chunk)); err != nil {
+					return
+				}
+			}
+		case "/declared":
+			w.Header().Set("Content-Length", fmt.Sprint(10<<20))
+			_, _ = w.Write([]byte("{}"))
+		case "/elsewhere":
+			http.Redirect(w, r, other.url(), http.StatusFound)
+		case "/moved":
+			http.Redirect(w, r, "/jwks.json", http.StatusMovedPermanently)
+		default:
+			_, _ = w.Write(good)
+		}
+	})
+	tests := []struct {
+		path string
+		want error // nil: the fetch succeeds
+	}{
+		{"/hang", context.DeadlineExceeded},
+		{"/stream", errBodyTooLarge},
+		{"/declared", errBodyTooLarge},
+		{"/elsewhere", errCrossOriginRedirect},
+		{"/moved", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path, func(t *testing.T) {
+			// Only the hanging fetch needs a short timeout; the others get a
+			// generous one, so that a loaded machine cannot time them out.
+			timeout := 10 * time.Second
+			if tt.path == "/hang" {
+				timeout = 100 * time.Millisecond
+			}
+			s, err := New(Config{Sources: []Source{URLSource(p.origin + tt.path)}, Fetch: FetchConfig{Timeout: timeout}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			err = s.Start(context.Background())
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("Start: %v", err)
+				}
+				mustKey(t, s, "good", "ES256")
+				return
+			}
+			if !errors.Is(err, ErrFetch) || !errors.Is(err, tt.want) {
+				t.Fatalf("Start = %v, want ErrFetch with %v", err, tt.want)
+			}
+		})
+	}
+	if n := other.hits.Load(); n != 0 {
+		t.Fatalf("the redirect to another origin was followed")
+	}
+}
+
 func TestHostileKeysBesideGoodKeyAreDropped(t *testing.T) {
+	synctest.Test(t, testHostileKeysBesideGoodKeyAreDropped)
+}
+
+func testHostileKeysBesideGoodKeyAreDropped(t *testing.T) {
 	p := newIDP(t)
 	var logs logBuffer
 	p.serve(setJSON(
@@ -379,9 +630,8 @@ func TestHostileKeysBesideGoodKeyAreDropped(t *testing.T) {
 		t.Errorf("keys %d dropped %d", st.Keys, st.DroppedKeys)
 	}
 	// Refresh twice more: each dropped key is logged once.
-	s.waitParks(t, 1)
-	s.advance(t, defaultRefreshInterval, 1)
-	s.advance(t, defaultRefreshInterval, 1)
+	advance(defaultRefreshInterval)
+	advance(defaultRefreshInterval)
 	out := logs.String()
 	if n := strings.Count(out, "dropped key"); n != 8 {
 		t.Errorf("%d dropped-key log lines, want 8:\n%s", n, out)
@@ -393,25 +643,10 @@ func TestHostileKeysBesideGoodKeyAreDropped(t *testing.T) {
 	}
 }
 
-func TestRedirectSameOriginFollowed(t *testing.T) {
-	p := newIDP(t)
-	body := setJSON(ecJWK(t, "a"))
-	p.set(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/old" {
-			http.Redirect(w, r, "/jwks.json", http.StatusMovedPermanently)
-			return
-		}
-		_, _ = w.Write(body)
-	})
-	s := newTestSet(t, Config{Sources: []Source{URLSource(p.srv.URL + "/old")}})
-	if err := s.Start(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	mustKey(t, s, "a", "ES256")
-}
-
+// TestCustomClientKeepsRedirectPolicy runs on loopback servers: the point is
+// the caller's real TLS client and its CheckRedirect.
 func TestCustomClientKeepsRedirectPolicy(t *testing.T) {
-	other := newIDP(t)
+	other := newLoopbackIDP(t)
 	other.serve(setJSON(ecJWK(t, "evil")))
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, other.url(), http.StatusFound)
@@ -434,6 +669,8 @@ func TestCustomClientKeepsRedirectPolicy(t *testing.T) {
 	}
 }
 
+// TestHTTPSWithCallerClient runs on a loopback TLS server: the point is TLS
+// with the caller's client.
 func TestHTTPSWithCallerClient(t *testing.T) {
 	body := setJSON(edJWK(t, "ed"))
 	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { _, _ = w.Write(body) }))
@@ -445,7 +682,9 @@ func TestHTTPSWithCallerClient(t *testing.T) {
 	mustKey(t, s, "ed", "EdDSA")
 }
 
-func TestFirstFetchFailsThenRecovers(t *testing.T) {
+func TestFirstFetchFailsThenRecovers(t *testing.T) { synctest.Test(t, testFirstFetchFailsThenRecovers) }
+
+func testFirstFetchFailsThenRecovers(t *testing.T) {
 	p := newIDP(t)
 	p.status(http.StatusServiceUnavailable)
 	s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}})
@@ -454,7 +693,6 @@ func TestFirstFetchFailsThenRecovers(t *testing.T) {
 	if !errors.As(err, &fe) || fe.StatusCode != http.StatusServiceUnavailable {
 		t.Fatalf("Start = %v, want the 503 FetchError", err)
 	}
-	s.waitParks(t, 1)
 	_, err = s.Key(context.Background(), "", "a", "ES256")
 	var ue *UnavailableError
 	if !errors.Is(err, ErrUnavailable) || !errors.As(err, &ue) || ue.RetryAfter != time.Second || !errors.Is(err, ErrFetch) {
@@ -471,7 +709,7 @@ func TestFirstFetchFailsThenRecovers(t *testing.T) {
 		t.Fatalf("%d fetches, want 1", n)
 	}
 	p.serve(setJSON(ecJWK(t, "a")))
-	s.advance(t, time.Second, 1) // first backoff: 0.75 s with the test's jitter
+	advance(750 * time.Millisecond) // first backoff: 0.75 s with the test's jitter
 	if n := p.hits.Load(); n != 2 {
 		t.Fatalf("%d fetches, want 2", n)
 	}
@@ -481,18 +719,19 @@ func TestFirstFetchFailsThenRecovers(t *testing.T) {
 	}
 }
 
-func TestBackoffGrowsAndCaps(t *testing.T) {
+func TestBackoffGrowsAndCaps(t *testing.T) { synctest.Test(t, testBackoffGrowsAndCaps) }
+
+func testBackoffGrowsAndCaps(t *testing.T) {
 	p := newIDP(t)
 	p.status(500)
 	s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}})
 	_ = s.Start(context.Background())
-	s.waitParks(t, 1)
 	var got []time.Duration
 	for range 12 {
 		src := s.Stats().Sources[0]
 		d := src.NextAttempt.Sub(src.LastAttempt)
 		got = append(got, d)
-		s.advance(t, d, 1)
+		advance(d)
 	}
 	want := []time.Duration{750 * time.Millisecond, 1500 * time.Millisecond, 3 * time.Second, 6 * time.Second, 12 * time.Second,
 		24 * time.Second, 48 * time.Second, 96 * time.Second, 192 * time.Second, 225 * time.Second, 225 * time.Second, 225 * time.Second}
@@ -504,30 +743,29 @@ func TestBackoffGrowsAndCaps(t *testing.T) {
 	}
 }
 
-func TestMaxStaleThenUnavailable(t *testing.T) {
+func TestMaxStaleThenUnavailable(t *testing.T) { synctest.Test(t, testMaxStaleThenUnavailable) }
+
+func testMaxStaleThenUnavailable(t *testing.T) {
 	p := newIDP(t)
 	p.serve(setJSON(ecJWK(t, "a")))
 	s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}, MaxStale: time.Hour})
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	s.waitParks(t, 1)
 	k := mustKey(t, s, "a", "ES256")
 	p.status(500)
 	// 15 min refresh fails; retries back off to 5 min; the set serves until 1 h.
-	s.advance(t, 15*time.Minute, 1)
-	for s.clock.Now().Sub(s.Stats().Sources[0].LastSuccess) < 55*time.Minute {
-		src := s.Stats().Sources[0]
-		s.advance(t, src.NextAttempt.Sub(s.clock.Now()), 1)
+	advance(15 * time.Minute)
+	for time.Since(s.Stats().Sources[0].LastSuccess) < 55*time.Minute {
+		advance(time.Until(s.Stats().Sources[0].NextAttempt))
 		if got := mustKey(t, s, "a", "ES256"); got != k {
 			t.Fatal("key changed during the outage")
 		}
 	}
 	// Cross the limit: the loop wakes at the deadline and marks the set stale.
-	for s.clock.Now().Sub(s.Stats().Sources[0].LastSuccess) < time.Hour {
-		src := s.Stats().Sources[0]
-		now := s.clock.Now()
-		s.advance(t, min(src.NextAttempt.Sub(now), src.LastSuccess.Add(time.Hour).Sub(now)), 1)
+	advance(time.Until(s.Stats().Sources[0].LastSuccess.Add(time.Hour)))
+	if st := s.Stats(); st.Keys != 0 || st.Sources[0].Usable {
+		t.Fatalf("stats past MaxStale: %+v", st)
 	}
 	_, err := s.Key(context.Background(), "", "a", "ES256")
 	var ue *UnavailableError
@@ -539,23 +777,24 @@ func TestMaxStaleThenUnavailable(t *testing.T) {
 	}
 	// Recovery.
 	p.serve(setJSON(ecJWK(t, "a"), ecJWK(t, "b")))
-	s.advance(t, 5*time.Minute, 1)
+	advance(5 * time.Minute)
 	mustKey(t, s, "b", "ES256")
 	if err := s.Ready(); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func TestRefreshWithinMaxStale(t *testing.T) {
+func TestRefreshWithinMaxStale(t *testing.T) { synctest.Test(t, testRefreshWithinMaxStale) }
+
+func testRefreshWithinMaxStale(t *testing.T) {
 	p := newIDP(t)
 	p.serve(setJSON(ecJWK(t, "a")), "Cache-Control", "max-age=86400")
 	s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}, MaxStale: 20 * time.Minute})
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	s.waitParks(t, 1)
 	for range 5 {
-		s.advance(t, 10*time.Minute, 1)
+		advance(10 * time.Minute)
 		if err := s.Ready(); err != nil {
 			t.Fatalf("Ready: %v", err)
 		}
@@ -565,20 +804,31 @@ func TestRefreshWithinMaxStale(t *testing.T) {
 	}
 }
 
-func TestCloseDuringFetchIsQuiet(t *testing.T) {
+func TestCloseDuringFetchIsQuiet(t *testing.T) { synctest.Test(t, testCloseDuringFetchIsQuiet) }
+
+func testCloseDuringFetchIsQuiet(t *testing.T) {
 	p := newIDP(t)
 	p.hang()
 	var logs logBuffer
 	s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}, Logger: logs.logger(), Fetch: FetchConfig{Timeout: time.Minute}})
-	go func() { _ = s.Start(context.Background()) }()
-	eventually(t, func() bool { return p.hits.Load() == 1 }, "fetch started")
-	_ = s.Close()
+	started := make(chan error, 1)
+	go func() { started <- s.Start(context.Background()) }()
+	synctest.Wait()
+	if n := p.hits.Load(); n != 1 {
+		t.Fatalf("%d fetches in flight, want 1", n)
+	}
+	s.Close()
+	if err := <-started; !errors.Is(err, ErrClosed) {
+		t.Fatalf("Start during Close = %v, want ErrClosed", err)
+	}
 	if st := s.Stats(); st.FetchFailures != 0 || strings.Contains(logs.String(), "fetch failed") {
 		t.Fatalf("Close counted as a failed fetch: %+v\n%s", st, logs.String())
 	}
 }
 
-func TestStormOneNewKid(t *testing.T) {
+func TestStormOneNewKid(t *testing.T) { synctest.Test(t, testStormOneNewKid) }
+
+func testStormOneNewKid(t *testing.T) {
 	n := 10000
 	if raceEnabled {
 		n = 7000 // the race detector's goroutine limit is 8128
@@ -597,21 +847,16 @@ func TestStormOneNewKid(t *testing.T) {
 		<-gate
 		_, _ = w.Write(newSet)
 	})
-	var started, wg sync.WaitGroup
-	started.Add(n)
-	wg.Add(n)
+	var wg sync.WaitGroup
 	keys := make([]*Key, n)
 	errs := make([]error, n)
 	for i := range n {
-		go func() {
-			defer wg.Done()
-			started.Done()
-			keys[i], errs[i] = s.Key(context.Background(), "", "new", "ES256")
-		}()
+		wg.Go(func() { keys[i], errs[i] = s.Key(context.Background(), "", "new", "ES256") })
 	}
-	started.Wait()
-	eventually(t, func() bool { return p.hits.Load() == 2 }, "refetch started")
-	time.Sleep(20 * time.Millisecond) // let stragglers join the flight
+	synctest.Wait() // every lookup waits for the one refetch
+	if n := p.hits.Load(); n != 2 {
+		t.Fatalf("%d fetches, want 2", n)
+	}
 	close(gate)
 	wg.Wait()
 	for i := range n {
@@ -626,7 +871,9 @@ func TestStormOneNewKid(t *testing.T) {
 	}
 }
 
-func TestStormRandomUnknownKids(t *testing.T) {
+func TestStormRandomUnknownKids(t *testing.T) { synctest.Test(t, testStormRandomUnknownKids) }
+
+func testStormRandomUnknownKids(t *testing.T) {
 	n := 10000
 	if raceEnabled {
 		n = 7000
@@ -641,11 +888,7 @@ func TestStormRandomUnknownKids(t *testing.T) {
 		var wg sync.WaitGroup
 		errs := make([]error, n)
 		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				_, errs[i] = s.Key(context.Background(), "", fmt.Sprintf("random-%d-%d", round, i), "ES256")
-			}()
+			wg.Go(func() { _, errs[i] = s.Key(context.Background(), "", fmt.Sprintf("random-%d-%d", round, i), "ES256") })
 		}
 		done := make(chan struct{})
 		go func() { wg.Wait(); close(done) }()
@@ -678,7 +921,7 @@ func TestStormRandomUnknownKids(t *testing.T) {
 		if first != 1 || second != 0 {
 			t.Fatalf("window %d: %d and %d fetches, want 1 and 0", round, first, second)
 		}
-		s.clock.Advance(defaultUnknownKIDWindow)
+		advance(defaultUnknownKIDWindow)
 	}
 	st := s.Stats()
 	if st.UnknownKIDRefetches != 3 || st.UnknownKIDFastFails < uint64(3*n) {
@@ -689,14 +932,46 @@ func TestStormRandomUnknownKids(t *testing.T) {
 	}
 }
 
-func TestNegativeCache(t *testing.T) {
+// TestUnknownKIDWindow holds the rate limit of unknown-kid refetches: one per
+// Window (30 s), counted from the start of the refetch.
+func TestUnknownKIDWindow(t *testing.T) { synctest.Test(t, testUnknownKIDWindow) }
+
+func testUnknownKIDWindow(t *testing.T) {
+	p := newIDP(t)
+	p.serve(setJSON(ecJWK(t, "a")))
+	s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}})
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for i, tt := range []struct {
+		after time.Duration
+		fetch bool
+	}{
+		{0, true}, {0, false}, {defaultUnknownKIDWindow - time.Millisecond, false}, {time.Millisecond, true}, {time.Second, false},
+	} {
+		advance(tt.after)
+		before := p.hits.Load()
+		if _, err := s.Key(context.Background(), "", fmt.Sprint("unknown-", i), "ES256"); !errors.Is(err, ErrKeyNotFound) {
+			t.Fatalf("lookup %d: %v", i, err)
+		}
+		if got := p.hits.Load() > before; got != tt.fetch {
+			t.Errorf("lookup %d, %v after the previous: refetch %v, want %v", i, tt.after, got, tt.fetch)
+		}
+	}
+	if st := s.Stats(); st.UnknownKIDRefetches != 2 || st.UnknownKIDFastFails != 3 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestNegativeCache(t *testing.T) { synctest.Test(t, testNegativeCache) }
+
+func testNegativeCache(t *testing.T) {
 	p := newIDP(t)
 	p.serve(setJSON(ecJWK(t, "a")))
 	s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}, UnknownKID: UnknownKIDConfig{NegativeCacheSize: 2}})
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	s.waitParks(t, 1)
 	lookup := func(kid string) {
 		t.Helper()
 		if _, err := s.Key(context.Background(), "", kid, "ES256"); !errors.Is(err, ErrKeyNotFound) {
@@ -704,7 +979,7 @@ func TestNegativeCache(t *testing.T) {
 		}
 	}
 	lookup("x") // refetch 1, x remembered
-	s.advance(t, defaultUnknownKIDWindow, 0)
+	advance(defaultUnknownKIDWindow)
 	lookup("x") // window open, but x is remembered: no fetch
 	if n := p.hits.Load(); n != 2 {
 		t.Fatalf("%d fetches, want 2", n)
@@ -716,7 +991,7 @@ func TestNegativeCache(t *testing.T) {
 	// Only kids looked for after a refetch are remembered: z, refused by the
 	// rate limit, may refetch once the window opens.
 	lookup("z")
-	s.advance(t, defaultUnknownKIDWindow, 0)
+	advance(defaultUnknownKIDWindow)
 	lookup("z")
 	if n := p.hits.Load(); n != 4 {
 		t.Fatalf("%d fetches, want 4", n)
@@ -726,7 +1001,7 @@ func TestNegativeCache(t *testing.T) {
 	}
 	// The set changing forgets remembered kids; a very long kid never refetches.
 	long := strings.Repeat("k", maxKIDLen+1)
-	s.advance(t, defaultUnknownKIDWindow, 0)
+	advance(defaultUnknownKIDWindow)
 	lookup(long)
 	if n := p.hits.Load(); n != 4 {
 		t.Fatalf("long kid refetched")
@@ -734,14 +1009,20 @@ func TestNegativeCache(t *testing.T) {
 }
 
 func TestWaiterHonoursContextAndClose(t *testing.T) {
+	synctest.Test(t, testWaiterHonoursContextAndClose)
+}
+
+func testWaiterHonoursContextAndClose(t *testing.T) {
 	p := newIDP(t)
 	p.hang()
 	s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}, Fetch: FetchConfig{Timeout: time.Minute}})
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
+	// Not started: the lookup runs the fetch, on its own ctx.
 	if _, err := s.Key(ctx, "", "a", "ES256"); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Key = %v, want deadline exceeded", err)
 	}
+	// Start's ctx bounds its wait, not the background fetch.
 	if err := s.Start(ctx); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("Start = %v", err)
 	}
@@ -750,74 +1031,75 @@ func TestWaiterHonoursContextAndClose(t *testing.T) {
 		_, err := s.Key(context.Background(), "", "a", "ES256")
 		errc <- err
 	}()
-	eventually(t, func() bool { return p.hits.Load() == 1 }, "fetch started")
-	_ = s.Close()
+	synctest.Wait()
+	if n := p.hits.Load(); n != 2 {
+		t.Fatalf("%d fetches, want 2: the lookup's, then the loop's", n)
+	}
+	s.Close()
 	if err := <-errc; !errors.Is(err, ErrClosed) {
 		t.Fatalf("waiting lookup after Close = %v", err)
 	}
+	if st := s.Stats(); st.FetchFailures != 0 {
+		t.Fatalf("an abandoned fetch counted as failed: %+v", st)
+	}
 }
 
-func TestCloseStopsEverything(t *testing.T) {
-	before := runtime.NumGoroutine()
-	func() {
-		p := newIDP(t)
-		first, second := setJSON(ecJWK(t, "a")), setJSON(ecJWK(t, "b"))
-		p.set(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == "/second" {
-				_, _ = w.Write(second)
-				return
-			}
-			_, _ = w.Write(first)
-		})
-		srcs := []Source{URLSource(p.url()), URLSource(p.srv.URL + "/second"), StaticSource(setJSON(ecJWK(t, "s")))}
-		s, err := New(Config{Sources: srcs})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Start(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.Key(context.Background(), "", "a", "ES256"); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Close(); err != nil {
-			t.Fatal("second Close:", err)
-		}
-		buf := make([]byte, 1<<20)
-		if st := string(buf[:runtime.Stack(buf, true)]); strings.Contains(st, "jwks.(*Set)") {
-			t.Fatalf("a jwks goroutine survived Close:\n%s", st)
-		}
-		for _, err := range []error{
-			s.Start(context.Background()), s.Ready(),
-			func() error { _, err := s.Key(context.Background(), "", "a", "ES256"); return err }(),
-			func() error { _, err := s.Key(context.Background(), "", "s", "ES256"); return err }(),
-		} {
-			if !errors.Is(err, ErrClosed) {
-				t.Fatalf("after Close: %v, want ErrClosed", err)
-			}
-		}
-		p.srv.Close()
-	}()
-	eventually(t, func() bool { return runtime.NumGoroutine() <= before }, "goroutines back to %d (now %d)", before, runtime.NumGoroutine())
-}
+func TestCloseStopsEverything(t *testing.T) { synctest.Test(t, testCloseStopsEverything) }
 
-func TestOIDCDiscovery(t *testing.T) {
+func testCloseStopsEverything(t *testing.T) {
 	p := newIDP(t)
-	issuer := p.srv.URL
+	first, second := setJSON(ecJWK(t, "a")), setJSON(ecJWK(t, "b"))
+	p.set(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/second" {
+			_, _ = w.Write(second)
+			return
+		}
+		_, _ = w.Write(first)
+	})
+	srcs := []Source{URLSource(p.url()), URLSource(p.origin + "/second"), StaticSource(setJSON(ecJWK(t, "s")))}
+	s, err := New(Config{Sources: srcs, HTTPClient: &http.Client{Transport: inProcess{}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Key(context.Background(), "", "a", "ES256"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s.Close()
+	if st := allStacks(); strings.Contains(st, "jwks.(*Set)") {
+		t.Fatalf("a jwks goroutine survived Close:\n%s", st)
+	}
+	for _, err := range []error{
+		s.Start(context.Background()), s.Ready(),
+		func() error { _, err := s.Key(context.Background(), "", "a", "ES256"); return err }(),
+		func() error { _, err := s.Key(context.Background(), "", "s", "ES256"); return err }(),
+	} {
+		if !errors.Is(err, ErrClosed) {
+			t.Fatalf("after Close: %v, want ErrClosed", err)
+		}
+	}
+	// The bubble ends only when every goroutine started in it has exited.
+}
+
+func TestOIDCDiscovery(t *testing.T) { synctest.Test(t, testOIDCDiscovery) }
+
+func testOIDCDiscovery(t *testing.T) {
+	p := newIDP(t)
+	issuer := p.origin
 	body := setJSON(ecJWK(t, "a"))
 	var disc, jwksHits int
 	var mu sync.Mutex
-	docIssuer, jwksURI := issuer, issuer+"/keys"
+	jwksURI := issuer + "/keys"
 	p.set(func(w http.ResponseWriter, r *http.Request) {
 		mu.Lock()
 		defer mu.Unlock()
 		switch r.URL.Path {
 		case "/.well-known/openid-configuration":
 			disc++
-			fmt.Fprintf(w, `{"issuer":%q,"jwks_uri":%q,"ISSUER":"ignored"}`, docIssuer, jwksURI)
+			fmt.Fprintf(w, `{"issuer":%q,"jwks_uri":%q,"ISSUER":"ignored"}`, issuer, jwksURI)
 		case "/keys":
 			jwksHits++
 			_, _ = w.Write(body)
@@ -825,50 +1107,67 @@ func TestOIDCDiscovery(t *testing.T) {
 			http.NotFound(w, r)
 		}
 	})
+	counts := func() (int, int) {
+		mu.Lock()
+		defer mu.Unlock()
+		return disc, jwksHits
+	}
 	s := newTestSet(t, Config{Sources: []Source{OIDCSource(issuer)}})
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	s.waitParks(t, 1)
 	if k := mustKey(t, s, "a", "ES256"); k.Issuer != issuer {
 		t.Errorf("Issuer = %q", k.Issuer)
 	}
 	// Refresh reuses the discovered jwks_uri.
-	s.advance(t, defaultRefreshInterval, 1)
-	if disc != 1 || jwksHits != 2 {
-		t.Fatalf("discovery %d, jwks %d; want 1, 2", disc, jwksHits)
+	advance(defaultRefreshInterval)
+	if d, j := counts(); d != 1 || j != 2 {
+		t.Fatalf("discovery %d, jwks %d; want 1, 2", d, j)
 	}
 	// A failing jwks_uri leads to discovery again.
 	mu.Lock()
 	jwksURI = issuer + "/gone"
 	mu.Unlock()
-	s.advance(t, defaultRefreshInterval, 1) // /keys still works: no change
+	advance(defaultRefreshInterval) // /keys still works: no change
 	mu.Lock()
 	body = []byte("oops")
 	mu.Unlock()
-	s.advance(t, defaultRefreshInterval, 1) // fails -> forget jwks_uri
-	s.advance(t, time.Second, 1)            // discovers /gone -> 404
-	if disc != 2 {
-		t.Fatalf("discovery %d, want 2", disc)
+	advance(defaultRefreshInterval) // fails -> forget jwks_uri
+	advance(750 * time.Millisecond) // discovers /gone -> 404
+	if d, _ := counts(); d != 2 {
+		t.Fatalf("discovery %d, want 2", d)
 	}
 	mustKey(t, s, "a", "ES256")
+}
 
+func TestOIDCDiscoveryRefused(t *testing.T) {
 	for _, tt := range []struct {
 		name, iss, uri, want string
 	}{
-		{"issuer with trailing slash", issuer + "/", issuer + "/keys", "does not equal"},
-		{"other issuer", "https://evil.example", issuer + "/keys", "does not equal"},
-		{"no jwks_uri", issuer, "", "no jwks_uri"},
-		{"http jwks_uri", issuer, "http://evil.example/keys", "unacceptable jwks_uri"},
+		{"issuer with trailing slash", "/", "/keys", "does not equal"},
+		{"other issuer", "https://evil.example", "/keys", "does not equal"},
+		{"no jwks_uri", "", "", "no jwks_uri"},
+		{"http jwks_uri", "", "http://evil.example/keys", "unacceptable jwks_uri"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			mu.Lock()
-			docIssuer, jwksURI = tt.iss, tt.uri
-			mu.Unlock()
-			s := newTestSet(t, Config{Sources: []Source{OIDCSource(issuer)}})
+			p := newIDP(t)
+			iss, uri := tt.iss, tt.uri
+			if !strings.HasPrefix(iss, "https:") {
+				iss = p.origin + iss
+			}
+			if strings.HasPrefix(uri, "/") {
+				uri = p.origin + uri
+			}
+			p.set(func(w http.ResponseWriter, r *http.Request) {
+				fmt.Fprintf(w, `{"issuer":%q,"jwks_uri":%q}`, iss, uri)
+			})
+			s := newTestSet(t, Config{Sources: []Source{OIDCSource(p.origin)}})
 			err := s.Start(context.Background())
 			if !errors.Is(err, ErrFetch) || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("Start = %v, want %q", err, tt.want)
+			}
+			if n := p.hits.Load(); n != 1 {
+				t.Fatalf("%d requests, want the discovery only", n)
 			}
 		})
 	}
@@ -877,9 +1176,10 @@ func TestOIDCDiscovery(t *testing.T) {
 // TestOIDCDiscoveryNoDowngrade holds the rule that a jwks_uri found through
 // an https discovery document is https too, loopback or not, unless
 // InsecureAllowHTTPForAnyHost is set; http discovery on loopback (a
-// development setup) may name an http loopback jwks_uri.
+// development setup) may name an http loopback jwks_uri. It runs on loopback
+// servers, with TLS: the point is real http and https URLs of loopback hosts.
 func TestOIDCDiscoveryNoDowngrade(t *testing.T) {
-	plain := newIDP(t) // http, loopback
+	plain := newLoopbackIDP(t) // http, loopback
 	plain.serve(setJSON(ecJWK(t, "a")))
 	var jwksURI string
 	var mu sync.Mutex
@@ -901,8 +1201,8 @@ func TestOIDCDiscoveryNoDowngrade(t *testing.T) {
 	tlsSrv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { discovery(tlsIssuer)(w, r) }))
 	t.Cleanup(tlsSrv.Close)
 	tlsIssuer = tlsSrv.URL
-	devIDP := newIDP(t)
-	devIDP.set(discovery(devIDP.srv.URL))
+	devIDP := newLoopbackIDP(t)
+	devIDP.set(discovery(devIDP.origin))
 
 	tests := []struct {
 		name     string
@@ -916,7 +1216,7 @@ func TestOIDCDiscoveryNoDowngrade(t *testing.T) {
 		{"https discovery, HTTP loopback jwks_uri", tlsSrv.URL, strings.Replace(plain.url(), "http:", "HTTP:", 1), false, false},
 		{"https discovery, http jwks_uri, insecure switch", tlsSrv.URL, plain.url(), true, true},
 		{"https discovery, https jwks_uri", tlsSrv.URL, tlsSrv.URL + "/keys", false, true},
-		{"http loopback discovery, http loopback jwks_uri", devIDP.srv.URL, plain.url(), false, true},
+		{"http loopback discovery, http loopback jwks_uri", devIDP.origin, plain.url(), false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -946,7 +1246,9 @@ func TestOIDCDiscoveryNoDowngrade(t *testing.T) {
 	}
 }
 
-func TestSeveralSources(t *testing.T) {
+func TestSeveralSources(t *testing.T) { synctest.Test(t, testSeveralSources) }
+
+func testSeveralSources(t *testing.T) {
 	p1, p2 := newIDP(t), newIDP(t)
 	shared := ecJWK(t, "shared")
 	p1.serve(setJSON(ecJWK(t, "one"), shared, rsaJWK(t, "clash", 2048)))
@@ -978,11 +1280,9 @@ func TestSeveralSources(t *testing.T) {
 	}
 	// Source 2 goes past MaxStale: its keys go, source 1 keeps serving, and
 	// an unknown kid is "unavailable" (it might be source 2's).
-	s.waitParks(t, 2)
 	p2.status(500)
-	for s.clock.Now().Sub(s.Stats().Sources[1].LastSuccess) < defaultMaxStale {
-		s.advance(t, time.Hour, 2)
-		p1.serve(setJSON(ecJWK(t, "one"), shared, rsaJWK(t, "clash", 2048)))
+	for time.Since(s.Stats().Sources[1].LastSuccess) < defaultMaxStale {
+		advance(time.Hour)
 	}
 	mustKey(t, s, "one", "ES256")
 	if _, err := s.Key(context.Background(), "", "two", "ES256"); !errors.Is(err, ErrUnavailable) {
@@ -997,46 +1297,56 @@ func TestSeveralSources(t *testing.T) {
 	}
 }
 
+// TestConcurrentLookupsDuringRotation looks keys up from several goroutines
+// while refetches replace the set. The lookups spin, so the refetches are
+// the unknown kids' (run while they spin), not the scheduled ones, which a
+// bubble's clock reaches only once every goroutine blocks.
 func TestConcurrentLookupsDuringRotation(t *testing.T) {
+	synctest.Test(t, testConcurrentLookupsDuringRotation)
+}
+
+func testConcurrentLookupsDuringRotation(t *testing.T) {
 	p := newIDP(t)
 	keys := []jwkMap{ecJWK(t, "k0"), ecJWK(t, "k1"), ecJWK(t, "k2"), ecJWK(t, "k3")}
 	p.serve(setJSON(keys[0], keys[1]))
-	s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}})
+	// Kids remembered as unknown in one round are forgotten by the next.
+	s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}, UnknownKID: UnknownKIDConfig{NegativeCacheTTL: time.Second}})
 	if err := s.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	s.waitParks(t, 1)
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := 0; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				k, err := s.Key(context.Background(), "", fmt.Sprintf("k%d", (g+i)%4), "ES256")
-				if err == nil && k.Public == nil {
-					t.Error("key without public key")
-					return
-				}
-				if err != nil && !errors.Is(err, ErrKeyNotFound) {
-					t.Errorf("unexpected error %v", err)
-					return
-				}
-			}
-		}()
-	}
-	for i := range 6 {
+	for i := 1; i <= 5; i++ {
 		p.serve(setJSON(keys[i%4], keys[(i+1)%4]))
-		s.advance(t, defaultRefreshInterval, 1)
+		stop := make(chan struct{})
+		var wg sync.WaitGroup
+		for g := range 8 {
+			wg.Go(func() {
+				for j := 0; ; j++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					k, err := s.Key(context.Background(), "", fmt.Sprintf("k%d", (g+j)%4), "ES256")
+					if err == nil && k.Public == nil {
+						t.Error("key without public key")
+						return
+					}
+					if err != nil && !errors.Is(err, ErrKeyNotFound) {
+						t.Errorf("unexpected error %v", err)
+						return
+					}
+				}
+			})
+		}
+		mustKey(t, s, fmt.Sprintf("k%d", (i+1)%4), "ES256") // refetched while the others look up
+		close(stop)
+		wg.Wait()
+		advance(defaultUnknownKIDWindow)
 	}
-	close(stop)
-	wg.Wait()
 	// The final set is {k1, k2}.
 	mustKey(t, s, "k1", "ES256")
 	mustKey(t, s, "k2", "ES256")
+	if _, err := s.Key(context.Background(), "", "k0", "ES256"); !errors.Is(err, ErrKeyNotFound) {
+		t.Errorf("k0 after the rotation: %v", err)
+	}
 }

@@ -2,6 +2,7 @@ package jwks
 
 import (
 	"slices"
+	"time"
 
 	"github.com/sessiongate/sessiongate/internal/jwa"
 )
@@ -28,6 +29,11 @@ type snapshot struct {
 	byIssuer map[string]*keyIndex
 	small    []issuerIndex
 	keys     int
+	// refreshAt, in a Set not started, is the earliest time a source whose
+	// keys the snapshot holds is due for a refresh or goes stale; from then
+	// on lookups take the slow path, which fetches (see [Set.Key]). Zero
+	// when no such time applies: a started Set's loops refresh.
+	refreshAt time.Time
 }
 
 // smallIssuers is the most issuers a snapshot scans rather than hashes.
@@ -175,18 +181,30 @@ func (ix *keyIndex) ambiguous(want func(*Key) bool) []string {
 }
 
 // build makes a snapshot of the usable keys of every source, and logs (Warn)
-// each kid that is ambiguous for the lookups of one issuer.
+// each kid that is ambiguous for the lookups of one issuer. s.mu held.
 func (s *Set) build(gen uint64) *snapshot {
 	keys := make([][]*Key, len(s.sources))
+	var refreshAt time.Time
+	notStarted := s.state.Load() == stateNew
 	for i, src := range s.sources {
 		src.mu.Lock()
 		// A refresh replaces src.keys, never changes the slice in place.
 		if src.hasSet && !src.stale {
 			keys[i] = src.keys
+			if notStarted && src.remote {
+				t := src.nextAttempt
+				if stale := src.lastSuccess.Add(s.cfg.maxStale); stale.Before(t) {
+					t = stale
+				}
+				if refreshAt.IsZero() || t.Before(refreshAt) {
+					refreshAt = t
+				}
+			}
 		}
 		src.mu.Unlock()
 	}
 	snap := emptySnapshot(gen)
+	snap.refreshAt = refreshAt
 	for _, ks := range keys {
 		snap.keys += len(ks)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto"
 	"log/slog"
+	"net/http"
 	"sync"
 	"time"
 )
@@ -13,7 +14,7 @@ type source struct {
 	cfg    Source
 	name   string
 	remote bool
-	wake   chan struct{} // asks the loop to fetch now; buffered, 1
+	wake   chan struct{} // asks the refresh loop to look again; buffered, 1
 
 	// Guarded by mu.
 	mu            sync.Mutex
@@ -35,22 +36,32 @@ type source struct {
 	fetchFailures uint64
 }
 
-// flight is one fetch of a source; done is closed when it has ended and
-// its result is in the snapshot.
+// flight is one fetch of a source. Whoever starts it runs it: the source's
+// refresh loop (loop) in a started Set, the lookup that needed it in a Set
+// not started; lookups and Start that need its result wait on done.
 type flight struct {
-	done chan struct{}
+	done    chan struct{} // closed when the fetch has ended and its result is in the snapshot
+	at      time.Time     // when it started
+	unknown bool          // started by an unknown kid: closes the rate limit when it ends
+	loop    bool          // run by the refresh loop, not by the lookup that started it
+
+	// Guarded by the source's mu.
+	cancel  context.CancelFunc // of the fetch once it runs; Close calls it
+	aborted bool               // ended without a result (the Set closed, or its runner's ctx ended); set before done is closed
 }
 
-// startFlightLocked registers a new fetch and wakes the loop. src.mu held.
-func (src *source) startFlightLocked() *flight {
-	if src.inflight == nil {
-		src.inflight = &flight{done: make(chan struct{})}
-		select {
-		case src.wake <- struct{}{}:
-		default:
-		}
-	}
+// startFlightLocked registers a new fetch. src.mu held, no fetch in flight.
+func (src *source) startFlightLocked(now time.Time, unknown, loop bool) *flight {
+	src.inflight = &flight{done: make(chan struct{}), at: now, unknown: unknown, loop: loop}
 	return src.inflight
+}
+
+// poke wakes the source's refresh loop, if any, to look at its state again.
+func (src *source) poke() {
+	select {
+	case src.wake <- struct{}{}:
+	default:
+	}
 }
 
 // serves reports whether the source's keys may verify tokens of issuer: it
@@ -69,80 +80,105 @@ func (src *source) usableAt(now time.Time, maxStale time.Duration) bool {
 	return src.hasSet && !src.stale && now.Sub(src.lastSuccess) < maxStale
 }
 
-// run is the refresh loop of a remote source: it fetches when a fetch is
-// requested or due, marks the set stale past MaxStale, and sleeps on the
-// clock in between. It returns when the Set is closed.
-func (s *Set) run(src *source) {
-	defer s.wg.Done()
-	for s.ctx.Err() == nil {
-		now := s.cfg.clock.Now()
+// run is the refresh loop of a remote source in a started Set: it runs the
+// fetches that are due and those lookups ask it for, marks the set stale past
+// MaxStale, and sleeps in between. Background fetches run on ctx (bounded by
+// Fetch.Timeout). It returns when the Set is closed.
+func (s *Set) run(ctx context.Context, src *source) {
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	for s.state.Load() != stateClosed {
+		now := time.Now()
+		s.expire(src, now)
+		var f *flight
+		wait := time.Duration(-1) // no timer: a lookup's fetch is in flight, its end wakes the loop
 		src.mu.Lock()
-		expired := src.hasSet && !src.stale && now.Sub(src.lastSuccess) >= s.cfg.maxStale
-		if expired {
-			src.stale = true
-		}
-		due := src.inflight != nil || !now.Before(src.nextAttempt)
-		var wait time.Duration
-		if !due {
+		switch {
+		case src.inflight != nil:
+			if src.inflight.loop {
+				f = src.inflight // asked for by a lookup or Start
+			}
+		case !now.Before(src.nextAttempt):
+			f = src.startFlightLocked(now, false, true)
+		default:
 			wait = src.nextAttempt.Sub(now)
 			if src.hasSet && !src.stale {
-				wait = min(wait, src.lastSuccess.Add(s.cfg.maxStale).Sub(now))
+				wait = max(0, min(wait, src.lastSuccess.Add(s.cfg.maxStale).Sub(now)))
 			}
 		}
 		src.mu.Unlock()
-		if expired {
-			s.logger().Error("jwks: key set is older than the maximum staleness; lookups answer ErrUnavailable until a fetch succeeds",
-				"source", src.name, "max_stale", s.cfg.maxStale)
-			s.rebuild()
-		}
-		if due {
-			s.fetch(src)
+		if f != nil {
+			s.fetch(ctx, src, f)
 			continue
 		}
-		timer := s.cfg.clock.After(wait)
-		if s.testHookParked != nil {
-			s.testHookParked()
+		if wait >= 0 {
+			timer.Reset(wait)
 		}
 		select {
-		case <-s.ctx.Done():
 		case <-src.wake:
-		case <-timer:
+		case <-timer.C:
 		}
+		timer.Stop()
+	}
+	// A fetch a lookup asked for after the loop's last look ends unrun.
+	src.mu.Lock()
+	f := src.inflight
+	src.mu.Unlock()
+	if f != nil && f.loop {
+		s.endFlight(src, f, true)
 	}
 }
 
-// fetch runs one fetch of src, updates its state and the snapshot, and ends
-// the flight.
-func (s *Set) fetch(src *source) {
+// expire marks src's set stale once it is older than MaxStale, and stores a
+// snapshot without its keys.
+func (s *Set) expire(src *source, now time.Time) {
 	src.mu.Lock()
-	f := src.startFlightLocked()
-	// Drain the wake-up this flight caused, so the loop does not spin.
-	select {
-	case <-src.wake:
-	default:
+	expired := src.hasSet && !src.stale && now.Sub(src.lastSuccess) >= s.cfg.maxStale
+	if expired {
+		src.stale = true
 	}
+	src.mu.Unlock()
+	if expired {
+		s.logger().Error("jwks: key set is older than the maximum staleness; lookups answer ErrUnavailable until a fetch succeeds",
+			"source", src.name, "max_stale", s.cfg.maxStale)
+		s.rebuild()
+	}
+}
+
+// fetch runs the flight f of src on ctx, bounded by Fetch.Timeout, updates
+// src's state and the snapshot, and ends the flight. A fetch that ends
+// because the Set closed or ctx ended records nothing: it is aborted, and a
+// lookup waiting for it may start another.
+func (s *Set) fetch(ctx context.Context, src *source, f *flight) {
+	fctx, cancel := context.WithTimeout(ctx, s.cfg.fetch.Timeout)
+	defer cancel()
+	src.mu.Lock()
+	f.cancel = cancel
+	closed := s.state.Load() == stateClosed
 	jwksURL := src.jwksURL
 	src.mu.Unlock()
-
-	ctx, cancel := context.WithTimeout(s.ctx, s.cfg.fetch.Timeout)
-	ps, hdr, usedURL, err := s.download(ctx, src, jwksURL)
-	cancel()
-	if s.ctx.Err() != nil {
-		// Closed while fetching: not a failure worth recording or logging.
-		src.mu.Lock()
-		if src.inflight == f {
-			src.inflight = nil
-		}
-		src.mu.Unlock()
-		close(f.done)
+	var (
+		ps      *parsedSet
+		hdr     http.Header
+		usedURL string
+		err     error
+	)
+	if !closed {
+		ps, hdr, usedURL, err = s.download(fctx, src, jwksURL)
+	}
+	if closed || ctx.Err() != nil || s.state.Load() == stateClosed {
+		s.endFlight(src, f, true)
 		return
 	}
 
-	now := s.cfg.clock.Now()
+	now := time.Now()
 	var fresh []rejectedKey
 	src.mu.Lock()
 	src.fetches++
 	src.lastAttempt = now
+	if f.unknown {
+		src.nextUnknown = f.at.Add(s.cfg.unknown.Window)
+	}
 	recovered := err == nil && src.failures > 0
 	if ps != nil {
 		fresh = src.noteRejected(ps.rejected)
@@ -178,15 +214,24 @@ func (s *Set) fetch(src *source) {
 	default:
 		s.logger().Debug("jwks: fetched key set", "source", src.name, "keys", nkeys, "next_refresh", next)
 	}
-	if err == nil {
+	// A Set not started also rebuilds after a failure: its snapshot carries
+	// the time of the next attempt (see snapshot.refreshAt).
+	if err == nil || s.state.Load() == stateNew {
 		s.rebuild()
 	}
+	s.endFlight(src, f, false)
+}
+
+// endFlight ends f, a flight of src, and wakes the loop.
+func (s *Set) endFlight(src *source, f *flight, aborted bool) {
 	src.mu.Lock()
+	f.aborted = aborted
 	if src.inflight == f {
 		src.inflight = nil
 	}
 	src.mu.Unlock()
 	close(f.done)
+	src.poke()
 }
 
 // download fetches (and for kindOIDC discovers) a source's JWK set and

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
@@ -19,7 +18,7 @@ import (
 // at /common/discovery/v2.0/keys. Any other path is counted and answered
 // 404.
 type entraLike struct {
-	srv      *httptest.Server
+	idp      *idp
 	kit      *jwkstest.Issuer
 	template string
 
@@ -30,11 +29,10 @@ type entraLike struct {
 
 func newEntraLike(t *testing.T) *entraLike {
 	t.Helper()
-	e := &entraLike{}
+	e := &entraLike{idp: newIDP(t)}
 	mux := http.NewServeMux()
-	e.srv = httptest.NewServer(mux)
-	t.Cleanup(e.srv.Close)
-	e.template = e.srv.URL + "/{tenantid}/v2.0"
+	e.idp.set(mux.ServeHTTP)
+	e.template = e.idp.origin + "/{tenantid}/v2.0"
 	e.docIssuer = e.template
 	e.kit = jwkstest.New(e.template)
 	t.Cleanup(e.kit.Close)
@@ -44,7 +42,7 @@ func newEntraLike(t *testing.T) *entraLike {
 		e.mu.Lock()
 		doc["issuer"] = e.docIssuer
 		e.mu.Unlock()
-		doc["jwks_uri"] = e.srv.URL + "/common/discovery/v2.0/keys"
+		doc["jwks_uri"] = e.idp.origin + "/common/discovery/v2.0/keys"
 		_ = json.NewEncoder(w).Encode(doc)
 	})
 	mux.Handle("GET /common/discovery/v2.0/keys", e.kit.JWKSHandler())
@@ -94,8 +92,8 @@ func TestTemplateIssuer(t *testing.T) {
 	}{
 		{"document names the common issuer", strings.Replace(e.template, "{tenantid}", "common", 1)},
 		{"document names a tenant", tenant},
-		{"document names the template percent-encoded", e.srv.URL + "/%7Btenantid%7D/v2.0"},
-		{"document names another template", e.srv.URL + "/{tenantid}/v2.0/"},
+		{"document names the template percent-encoded", e.idp.origin + "/%7Btenantid%7D/v2.0"},
+		{"document names another template", e.idp.origin + "/{tenantid}/v2.0/"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			e.mu.Lock()
@@ -147,7 +145,7 @@ func TestTemplateIssuerValidated(t *testing.T) {
 					if err != nil {
 						t.Fatalf("New: %v", err)
 					}
-					_ = s.Close()
+					s.Close()
 					continue
 				}
 				if !errors.Is(err, ErrInvalidConfig) || !strings.Contains(err.Error(), "source 1") {

@@ -46,9 +46,9 @@ func newFixture(t *testing.T, edit func(*middleware.Config)) *fixture {
 	f := &fixture{idp: jwkstest.NewServer(), clock: jwkstest.NewClock(time.Unix(1_764_000_000, 0))}
 	t.Cleanup(f.idp.Close)
 	f.idp.SetClock(f.clock)
-	keys, err := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.OIDCSource(f.idp.URL())}, Clock: f.clock})
+	keys, err := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.OIDCSource(f.idp.URL())}})
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = keys.Close() })
+	t.Cleanup(func() { keys.Close() })
 	f.keys = keys
 	cfg := middleware.Config{
 		Issuers: []middleware.Issuer{{Issuer: f.idp.URL(), Keys: keys, Audiences: []string{jwkstest.DefaultAudience}}},
@@ -480,7 +480,7 @@ func TestKeysBoundToTheirIssuer(t *testing.T) {
 	t.Cleanup(b.Close)
 	keys, err := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.OIDCSource(a.URL()), jwks.OIDCSource(b.URL())}})
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = keys.Close() })
+	t.Cleanup(func() { keys.Close() })
 	auth, err := middleware.New(middleware.Config{Issuers: []middleware.Issuer{
 		{Issuer: a.URL(), Keys: keys, Audiences: []string{jwkstest.DefaultAudience}},
 		{Issuer: b.URL(), Keys: keys, Audiences: []string{jwkstest.DefaultAudience}},
@@ -542,7 +542,7 @@ func TestCustomErrorHandler(t *testing.T) {
 func TestNewRejectsBadConfig(t *testing.T) {
 	keys, err := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.URLSource("https://idp.example/jwks.json")}})
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = keys.Close() })
+	t.Cleanup(func() { keys.Close() })
 	good := func() middleware.Issuer {
 		return middleware.Issuer{Issuer: "https://idp.example/", Keys: keys, Audiences: []string{"api"}}
 	}

@@ -107,11 +107,11 @@ func newFuzzIssuer(tb testing.TB) *fuzzIssuer {
 	idp.AddKey(jwkstest.ES256)
 	idp.AddKey(jwkstest.EdDSA)
 	idp.AddKey(jwkstest.Ed25519)
-	keys, err := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.StaticSource(idp.JWKS())}, Clock: clock})
+	keys, err := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.StaticSource(idp.JWKS())}})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { _ = keys.Close() })
+	tb.Cleanup(func() { keys.Close() })
 	auth, err := middleware.New(middleware.Config{Issuers: []middleware.Issuer{{Issuer: idp.URL(), Keys: keys, Audiences: []string{jwkstest.DefaultAudience}}}, Now: clock.Now})
 	if err != nil {
 		tb.Fatal(err)

@@ -33,7 +33,7 @@ func staticKeys(t *testing.T, idp *jwkstest.Issuer, issuer string) *countingKeys
 	src.Issuer = issuer
 	keys, err := jwks.New(jwks.Config{Sources: []jwks.Source{src}})
 	require.NoError(t, err)
-	t.Cleanup(func() { _ = keys.Close() })
+	t.Cleanup(func() { keys.Close() })
 	return &countingKeys{KeySource: keys}
 }
 

@@ -179,7 +179,7 @@ func startServer(ctx context.Context, o options) (string, []string, func(), erro
 	if err != nil {
 		_ = ln.Close()
 		idp.Close()
-		_ = keys.Close()
+		keys.Close()
 		return "", nil, nil, err
 	}
 
@@ -210,7 +210,7 @@ func startServer(ctx context.Context, o options) (string, []string, func(), erro
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 		<-served
-		_ = keys.Close()
+		keys.Close()
 		idp.Close()
 	}
 	start, cancel := context.WithTimeout(ctx, 10*time.Second)
