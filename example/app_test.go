@@ -25,7 +25,11 @@ import (
 )
 
 // testServer is the example's handler served by httptest, with the issuer
-// whose tokens it accepts.
+// whose tokens it accepts. These tests run on wall time over loopback on
+// purpose: in development mode the server fetches its keys from its own
+// listener, which is what they check. No verdict in them depends on time by
+// less than an hour (tokens are valid for one, expired ones expired an hour
+// ago), so they cannot flake on a slow machine.
 type testServer struct {
 	URL      string
 	app      *app

@@ -26,7 +26,10 @@ import (
 // sending a mix of valid, expired, tampered, wrong-audience and random
 // tokens, while the provider rotates keys, removes a key, answers 500, hangs
 // and returns garbage. It runs for SOAK_DURATION (default 20s) and is
-// skipped under -short.
+// skipped under -short. It runs on wall time, and must: it measures real
+// throughput and latency over a loopback listener with real concurrency,
+// which a testing/synctest bubble cannot host (network I/O would stop its
+// clock).
 //
 // Verdicts: a valid token must get 200 unless its key was removed (then 200
 // or 401); every other token must get 401. Any other status — a 5xx in
