@@ -1,8 +1,8 @@
 // Package jwkstest is a test kit for code that verifies tokens with
 // sessiongate: an in-process identity provider that serves an OpenID Connect
 // discovery document and a JWK set, mints signed tokens, and misbehaves on
-// request. It needs no network and no real identity provider, in the spirit
-// of go-oidc's oidctest.
+// request. It needs no real identity provider and, [NewServer] aside, no
+// network, in the spirit of go-oidc's oidctest.
 //
 // It is for tests (and development servers): a setup mistake, such as an
 // unsupported algorithm or an unknown kid, panics with a message that names

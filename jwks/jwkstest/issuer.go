@@ -50,8 +50,10 @@ func New(issuer string) *Issuer {
 // [Issuer.Close] to stop the server.
 func NewServer() *Issuer {
 	iss := newIssuer()
-	iss.srv = httptest.NewServer(iss.Handler())
-	iss.url = iss.srv.URL
+	srv := httptest.NewServer(iss.Handler())
+	iss.mu.Lock()
+	iss.srv, iss.url = srv, srv.URL
+	iss.mu.Unlock()
 	return iss
 }
 
