@@ -127,8 +127,6 @@
 // # Dependencies
 //
 // Keys are parsed with github.com/lestrrat-go/jwx/v2 (jwk.ParseKey); the
-// fetch and refresh loop is this package's own, because jwx's jwk.Fetch and
-// jwk.Cache use a client without timeout, read unbounded bodies, follow
-// cross-host redirects, accept symmetric and private keys, and refresh
-// without throttling. No jwx type appears in this package's API.
+// fetch and refresh loop is this package's own (the README says why). No jwx
+// type appears in this package's API.
 package jwks

@@ -49,8 +49,8 @@ type parsedSet struct {
 
 // moduliVerdicts maps the SHA-256 of an RSA modulus to the reason it was
 // refused by the modulus tests ("" when it passed). The primality test is a
-// modular exponentiation (measured: 4 ms for 2048 bits, 200 ms for 8192),
-// so a source's refresh that serves the keys it served before reuses the
+// modular exponentiation, the costliest check of a key, so a source's
+// refresh that serves the keys it served before reuses the
 // verdicts of the previous fetch instead of repeating the tests. Only the
 // previous fetch's moduli are kept: at most maxKeysPerSet per source.
 type moduliVerdicts map[[sha256.Size]byte]string

@@ -97,9 +97,8 @@ func FromQuery(name string) Extractor {
 	}
 }
 
-// hasSpace reports whether s holds a space, tab, CR or LF. IndexByte is
-// vectorised; four passes over a 2 KB token cost less than one
-// strings.ContainsAny.
+// hasSpace reports whether s holds a space, tab, CR or LF (four vectorised
+// IndexByte passes).
 func hasSpace(s string) bool {
 	return strings.IndexByte(s, ' ') >= 0 || strings.IndexByte(s, '\t') >= 0 ||
 		strings.IndexByte(s, '\r') >= 0 || strings.IndexByte(s, '\n') >= 0

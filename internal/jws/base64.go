@@ -30,7 +30,7 @@ func decodedLen(n int) int { return n/4*3 + (n%4*6)/8 }
 // are all errors, unlike encoding/base64, which skips CR and LF), for a
 // length of 1 mod 4, and for non-zero trailing bits (a non-canonical
 // encoding). It is encoding/base64.RawURLEncoding.Strict() working on a
-// string without a copy, and faster; FuzzDecodeSegment holds them equal.
+// string without a copy; FuzzDecodeSegment holds them equal.
 func decodeSegment(dst []byte, src string) bool {
 	if len(dst) != decodedLen(len(src)) {
 		return false

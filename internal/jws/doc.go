@@ -2,18 +2,16 @@
 // compact JSON Web Signatures (RFC 7515) and signature verification with
 // crypto/* directly, with the algorithm and the key pinned by the caller.
 //
-// It exists because general JOSE libraries are too lenient to be the only
-// gate: lestrrat-go/jwx v2.1.7, for one, ignores the header "alg" when it
-// verifies with a key set, never checks "crit", and accepts JSON
-// serialization, padded or standard-alphabet base64, and white space or
-// CR/LF inside and around a token. Here every such token is rejected
-// before any cryptography.
+// Every token outside the strict compact form (JSON serialization, padded
+// or standard-alphabet base64, white space or CR/LF inside or around it,
+// an unknown "crit") is rejected here before any cryptography, and the
+// "alg" is never ignored.
 //
 // # Use
 //
 // A caller (the middleware) does, per token:
 //
-//  1. [Policy.Parse] (or [Policy.ParseInto]): size first, then form (three
+//  1. [Policy.ParseInto]: size first, then form (three
 //     non-empty strict base64url segments) and header policy (strict JSON,
 //     forbidden parameters, alg allow-list, kid, typ). Nothing here is
 //     trusted yet.
@@ -24,7 +22,7 @@
 //     algorithm (type, curve, RSA size).
 //  4. Decode [Parsed.Payload] with a strict decoder (session.Decoder) and
 //     validate the claims. This package does no claims validation, and
-//     does not parse the payload as JSON (see [CheckPayload]).
+//     does not parse the payload as JSON.
 //
 // # Errors
 //
@@ -48,7 +46,7 @@
 //
 // ParseInto makes one allocation for the decoded header, payload and
 // signature together, plus one for a "kid" (and one for a "typ" other than
-// "JWT" or the policy's own spelling); Parse also allocates the [Parsed].
+// "JWT" or the policy's own spelling).
 // Base64url is decoded straight from the token string by a strict decoder
 // of this package (held equal to encoding/base64 by a fuzz test). Verify
 // hashes the signing input through a stack buffer without copying it to

@@ -5,7 +5,7 @@ import (
 	"strings"
 )
 
-// Sentinel errors. Every error returned by [Policy.Parse], [Policy.ParseInto],
+// Sentinel errors. Every error returned by [Policy.ParseInto],
 // [Verify] and [Policy.Validate] wraps exactly one of them, so callers can
 // classify a rejection with errors.Is. The text after "jws: " is a short
 // reason that is safe to show to a client; [Reason] returns it.

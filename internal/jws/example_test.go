@@ -55,7 +55,8 @@ func ExampleReason() {
 		"eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.c2ln",              // alg none
 		"eyJhbGciOiJSUzI1NiIsImprdSI6Imh0dHBzOi8veCJ9.e30.c2ln", // jku
 	} {
-		_, err := policy.Parse(tok)
+		var p jws.Parsed
+		err := policy.ParseInto(tok, &p)
 		fmt.Printf("%s | %v\n", jws.Reason(err), err)
 	}
 	// Output:

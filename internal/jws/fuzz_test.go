@@ -65,7 +65,7 @@ func FuzzParse(f *testing.F) {
 	enc := base64.RawURLEncoding.Strict()
 	f.Fuzz(func(t *testing.T, tok string) {
 		for _, p := range policies {
-			got, err := p.Parse(tok)
+			got, err := parse(p, tok)
 			if err != nil {
 				var e *Error
 				if got != nil || !errors.As(err, &e) || Reason(err) == "" || Reason(err) == "invalid policy" {

@@ -9,7 +9,7 @@ import (
 )
 
 // Parsed is a compact JWS that passed the form and header checks of
-// [Policy.Parse]. Nothing in it is trusted until [Verify] accepts
+// [Policy.ParseInto]. Nothing in it is trusted until [Verify] accepts
 // Signature over SigningInput with a key the caller chose.
 type Parsed struct {
 	// Alg is the header "alg": the name of an algorithm of the
@@ -24,8 +24,8 @@ type Parsed struct {
 	// SigningInput is "<header>.<payload>" as it appears in the token (a
 	// substring of it, not a copy): the bytes the signature covers.
 	SigningInput string
-	// Payload is the decoded payload. Parse does not check it is JSON:
-	// decode it with a strict decoder (session.Decoder, or CheckPayload)
+	// Payload is the decoded payload. ParseInto does not check it is JSON:
+	// decode it with a strict decoder (session.Decoder)
 	// and only trust it after Verify. It is a string over bytes that
 	// ParseInto decoded into a buffer of its own and never changes again,
 	// so a decoder may keep substrings of it without a copy.
@@ -67,18 +67,8 @@ func forbiddenParam(name []byte) string {
 	return ""
 }
 
-// Parse checks token against the policy and splits it. See [Policy.ParseInto]
-// for the checks. It never panics; every error is an *[Error] wrapping one
-// of the sentinels.
-func (p *Policy) Parse(token string) (*Parsed, error) {
-	out := new(Parsed)
-	if err := p.ParseInto(token, out); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// ParseInto is [Policy.Parse] writing into out, which the caller may keep on
+// ParseInto checks token against the policy and splits it, writing into
+// out, which the caller may keep on
 // the stack or reuse; out is fully overwritten (zeroed on error). Payload
 // and Signature share one newly allocated buffer (with the decoded header).
 //
@@ -104,7 +94,7 @@ func (p *Policy) Parse(token string) (*Parsed, error) {
 // Other header parameters are ignored (but must be valid JSON). The payload
 // is decoded but not parsed as JSON: the caller decodes it strictly anyway,
 // so checking it here would parse it twice on the hot path. Use
-// [CheckPayload] if no strict decoder follows.
+// a strict decoder (session.Decoder) after the signature.
 func (p *Policy) ParseInto(token string, out *Parsed) error {
 	*out = Parsed{}
 	if len(token) > p.maxTokenSize() {
@@ -257,24 +247,6 @@ func (p *Policy) checkHeader(h []byte, out *Parsed) error {
 		default:
 			out.Typ = string(typ)
 		}
-	}
-	return nil
-}
-
-// CheckPayload reports whether payload is one strict JSON object (valid
-// UTF-8, unique member names at every level, no trailing data, nesting
-// within strictjson.MaxDepth). The error wraps ErrMalformed. Parse leaves
-// this to the caller; use it when the payload is not decoded by a strict
-// decoder such as session.Decoder.
-func CheckPayload(payload []byte) error {
-	var d strictjson.Decoder
-	d.Reset(payload)
-	if d.Peek() != strictjson.Object {
-		return &Error{Err: ErrMalformed, Detail: "payload is not a JSON object"}
-	}
-	d.Skip()
-	if err := d.End(); err != nil {
-		return &Error{Err: ErrMalformed, Detail: "payload is not a strict JSON object", Cause: err}
 	}
 	return nil
 }

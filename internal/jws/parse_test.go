@@ -532,34 +532,6 @@ func TestParseIntoClearsOnError(t *testing.T) {
 	}
 }
 
-func TestCheckPayload(t *testing.T) {
-	tests := []struct {
-		payload string
-		ok      bool
-	}{
-		{testPayload, true},
-		{`{}`, true},
-		{` {"a":[1,{"b":null}]} `, true},
-		{`[]`, false},
-		{`"x"`, false},
-		{``, false},
-		{`{"iss":"a","iss":"b"}`, false},
-		{`{"a":{"x":1,"x":2}}`, false},
-		{`{"exp":1}x`, false},
-		{`{"exp":1}{}`, false},
-		{"{\"sub\":\"\xff\"}", false},
-		{`{"sub":"\udc00"}`, false},
-	}
-	for _, tc := range tests {
-		t.Run(tc.payload, func(t *testing.T) {
-			err := CheckPayload([]byte(tc.payload))
-			if tc.ok != (err == nil) || err != nil && !errors.Is(err, ErrMalformed) {
-				t.Fatalf("CheckPayload = %v, want ok=%v", err, tc.ok)
-			}
-		})
-	}
-}
-
 func TestReason(t *testing.T) {
 	tests := []struct {
 		err  error

@@ -25,7 +25,7 @@ const (
 // Ed25519, verified alike; a policy allows each name on its own.
 func DefaultAlgorithms() []string { return jwa.Supported.Names() }
 
-// Policy is the form and header policy that [Policy.Parse] enforces before
+// Policy is the form and header policy that [Policy.ParseInto] enforces before
 // any cryptography. The zero value (and a nil *Policy) applies the
 // documented defaults.
 //

@@ -52,8 +52,6 @@ var (
 	ErrTooDeep = errors.New("strictjson: nesting too deep")
 	// ErrType reports a value of another JSON type than the caller asked for.
 	ErrType = errors.New("strictjson: wrong JSON type")
-	// ErrNumber reports a number outside the range the caller asked for.
-	ErrNumber = errors.New("strictjson: number out of range")
 )
 
 // Kind is the JSON type of the next value.
@@ -124,13 +122,6 @@ type Decoder struct {
 	frames  [MaxDepth]frame
 	names   [nameStackSize][]byte
 	scratch [64]byte
-}
-
-// New returns a decoder over data. The decoder never modifies data.
-func New(data []byte) *Decoder {
-	d := new(Decoder)
-	d.Reset(data)
-	return d
 }
 
 // Reset readies the decoder for new input. It keeps the
@@ -791,15 +782,6 @@ func (d *Decoder) StringIn(src string) (string, bool) {
 	return string(raw), true
 }
 
-// String reads a string value into a new string.
-func (d *Decoder) String() (string, bool) {
-	b, ok := d.StringBytes()
-	if !ok {
-		return "", false
-	}
-	return string(b), true
-}
-
 func (d *Decoder) kindErr(k Kind) {
 	if k == Invalid {
 		d.syntax()
@@ -909,21 +891,6 @@ func (d *Decoder) NumberBytes() ([]byte, bool) {
 		return nil, false
 	}
 	return data[start:i], true
-}
-
-// Float reads a number as a float64. Numbers that overflow float64 are
-// reported as ErrNumber.
-func (d *Decoder) Float() (float64, bool) {
-	b, ok := d.NumberBytes()
-	if !ok {
-		return 0, false
-	}
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil {
-		d.Fail(&Error{Offset: d.pos, Err: ErrNumber})
-		return 0, false
-	}
-	return f, true
 }
 
 // Skip reads and validates one value of any kind, including duplicate-name
