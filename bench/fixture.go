@@ -32,11 +32,11 @@ type Alg struct {
 // Algs returns the setups the benchmarks cover, in result order.
 func Algs() []Alg {
 	return []Alg{
-		{Name: "RS256-2048", JWA: jwkstest.RS256, Bits: 2048},
-		{Name: "RS256-4096", JWA: jwkstest.RS256, Bits: 4096},
-		{Name: "PS256", JWA: jwkstest.PS256, Bits: 2048},
-		{Name: "ES256", JWA: jwkstest.ES256},
-		{Name: "EdDSA", JWA: jwkstest.EdDSA},
+		{Name: "RS256-2048", JWA: "RS256", Bits: 2048},
+		{Name: "RS256-4096", JWA: "RS256", Bits: 4096},
+		{Name: "PS256", JWA: "PS256", Bits: 2048},
+		{Name: "ES256", JWA: "ES256"},
+		{Name: "EdDSA", JWA: "EdDSA"},
 	}
 }
 
@@ -51,7 +51,7 @@ func AlgByName(name string) (Alg, bool) {
 }
 
 // rsa4096 is generated once per process: a 4096-bit key takes seconds, and
-// the kit's pool only holds 2048-bit keys.
+// the kit generates 2048-bit RSA keys only.
 var rsa4096 = sync.OnceValues(func() (*rsa.PrivateKey, error) { return rsa.GenerateKey(rand.Reader, 4096) })
 
 // NewSession returns the realistic Verdocs session every token of the
@@ -96,7 +96,7 @@ func WantFacts() Facts {
 // token of [NewSession] it signed.
 type Fixture struct {
 	Alg    Alg
-	IDP    *jwkstest.Server
+	IDP    *jwkstest.Issuer
 	KID    string
 	Token  string
 	Public crypto.PublicKey
@@ -116,16 +116,17 @@ func NewFixture(alg Alg) (*Fixture, error) {
 			f.Close()
 			return nil, fmt.Errorf("bench: generating RSA-4096 key: %w", err)
 		}
-		f.KID = idp.ImportKey("", alg.JWA, key)
-		idp.SetSigner(f.KID)
-	case alg.JWA == jwkstest.RS256:
-		f.KID = idp.SigningKey().KID // a new issuer signs with a 2048-bit RS256 key
+		f.KID = idp.ImportKey(alg.JWA, key)
+	case alg.JWA == "ES256":
+		f.KID = idp.KID() // a new issuer signs with an ES256 key
 	default:
-		f.KID = idp.Rotate(alg.JWA)
+		f.KID = idp.AddKey(alg.JWA)
 	}
-	k, _ := idp.Key(f.KID)
-	f.Public = k.Public()
-	f.Token = idp.Token(NewSession())
+	if initial := idp.KID(); f.KID != initial {
+		idp.RemoveKey(initial) // the JWK set holds the fixture's key alone
+	}
+	f.Public = idp.Key(f.KID).Public()
+	f.Token = idp.Token(NewSession(), jwkstest.WithKey(f.KID))
 	return f, nil
 }
 

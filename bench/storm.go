@@ -38,7 +38,7 @@ func (r StormResult) Met() bool {
 }
 
 type stormEnv struct {
-	idp  *jwkstest.Server
+	idp  *jwkstest.Issuer
 	set  *jwks.Set
 	auth http.Handler
 }
@@ -113,7 +113,7 @@ func StormRotatedKID(ctx context.Context, n int) (StormResult, error) {
 		return StormResult{}, err
 	}
 	defer env.close()
-	env.idp.Rotate(jwkstest.RS256)
+	env.idp.Rotate("RS256")
 	tok := env.idp.Token(NewSession())
 	tokens := make([]string, n)
 	for i := range tokens {
@@ -121,11 +121,11 @@ func StormRotatedKID(ctx context.Context, n int) (StormResult, error) {
 	}
 	res := StormResult{Scenario: "rotated kid", Requests: n, Limit: 1, Want: http.StatusOK, Status: map[int]int{},
 		Window: defaultUnknownKIDWindow, Waves: 1, Note: "one shared refetch for the new kid"}
-	before := env.idp.JWKSRequests()
+	before := int64(env.idp.JWKSRequests())
 	t0 := time.Now()
 	env.burst(tokens, res.Status)
 	res.Elapsed = time.Since(t0)
-	res.Fetches = env.idp.JWKSRequests() - before
+	res.Fetches = int64(env.idp.JWKSRequests()) - before
 	return res, nil
 }
 
@@ -155,7 +155,7 @@ func StormUnknownKIDs(ctx context.Context, n, waves int, gap, window time.Durati
 	}
 	res := StormResult{Scenario: fmt.Sprintf("random unknown kids, %d wave(s)", waves), Requests: n,
 		Want: http.StatusUnauthorized, Status: map[int]int{}, Window: window, Waves: waves}
-	before := env.idp.JWKSRequests()
+	before := int64(env.idp.JWKSRequests())
 	t0 := time.Now()
 	per := (n + waves - 1) / waves
 	for w := 0; w < waves && w*per < n; w++ {
@@ -165,7 +165,7 @@ func StormUnknownKIDs(ctx context.Context, n, waves int, gap, window time.Durati
 		env.burst(tokens[w*per:min(n, (w+1)*per)], res.Status)
 	}
 	res.Elapsed = time.Since(t0)
-	res.Fetches = env.idp.JWKSRequests() - before
+	res.Fetches = int64(env.idp.JWKSRequests()) - before
 	// A window opens with each refetch, so a storm of length T may start at
 	// most floor(T/window)+1 of them.
 	res.Limit = int64(res.Elapsed/window) + 1

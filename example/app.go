@@ -135,8 +135,8 @@ func (a *app) routes(auth *middleware.Authenticator) http.Handler {
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	if a.issuer != nil {
-		r.Get(jwkstest.DiscoveryPath, a.issuer.DiscoveryHandler().ServeHTTP)
-		r.Get(jwkstest.JWKSPath, a.issuer.JWKSHandler().ServeHTTP)
+		r.Get(devDiscoveryPath, a.issuer.Handler().ServeHTTP)
+		r.Get(devJWKSPath, a.issuer.Handler().ServeHTTP)
 	}
 
 	// Optional authentication: no token is anonymous, an invalid token is

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -202,13 +203,13 @@ func TestParseConfigHelp(t *testing.T) {
 // without "application/") passes, and the development token carries it.
 func TestTypFlag(t *testing.T) {
 	ts := startDev(t, devConfig(t, "-typ", "at+jwt"))
-	s := devSession(ts.issuer.Now())
+	s := devSession(time.Now())
 
 	for _, typ := range []string{"at+jwt", "AT+JWT", "application/at+jwt"} {
-		got := ts.do(t, "GET", "/me", bearer(ts.token(s, jwkstest.WithTyp(typ))))
+		got := ts.do(t, "GET", "/me", bearer(ts.token(s, jwkstest.WithHeader("typ", typ))))
 		assert.Equal(t, http.StatusOK, got.status, "typ %q: %s", typ, got.body)
 	}
-	for name, opt := range map[string]jwkstest.Option{"JWT": jwkstest.WithTyp("JWT"), "none": jwkstest.WithoutHeader("typ")} {
+	for name, opt := range map[string]jwkstest.Option{"JWT": jwkstest.WithHeader("typ", "JWT"), "none": jwkstest.WithHeader("typ", nil)} {
 		got := ts.do(t, "GET", "/me", bearer(ts.token(s, opt)))
 		assert.Equal(t, http.StatusUnauthorized, got.status, "typ %s: %s", name, got.body)
 	}
@@ -217,6 +218,6 @@ func TestTypFlag(t *testing.T) {
 
 	// Without the flag typ is not checked.
 	ts = startDev(t, devConfig(t))
-	got = ts.do(t, "GET", "/me", bearer(ts.token(s, jwkstest.WithTyp("JWT"))))
+	got = ts.do(t, "GET", "/me", bearer(ts.token(s, jwkstest.WithHeader("typ", "JWT"))))
 	assert.Equal(t, http.StatusOK, got.status, got.body)
 }

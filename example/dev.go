@@ -18,18 +18,15 @@ const devDefaultAudience = jwkstest.DefaultAudience
 // devTokenTTL is the lifetime of the token printed in development mode.
 const devTokenTTL = time.Hour
 
+// The development issuer's endpoints, under the server's own address.
+const (
+	devDiscoveryPath = "/.well-known/openid-configuration"
+	devJWKSPath      = "/.well-known/jwks.json"
+)
+
 // newDevIssuer returns the development issuer for issuerURL. It signs with
-// an ES256 key generated at start and kept in memory only: the kit's
-// default RS256 keys come from a pool of pre-generated keys that are
-// public, so the printed token would not be the only one anybody could
-// make.
-func newDevIssuer(issuerURL string) *jwkstest.Issuer {
-	iss := jwkstest.New(issuerURL)
-	pooled := iss.SigningKey().KID
-	iss.Rotate(jwkstest.ES256)
-	iss.RemoveKey(pooled)
-	return iss
-}
+// the ES256 key the kit generates for it at start, kept in memory only.
+func newDevIssuer(issuerURL string) *jwkstest.Issuer { return jwkstest.New(issuerURL) }
 
 // devSession is the session of the printed token: an owner with several
 // permissions, the org:standard plan and a profile with its organization.
@@ -79,16 +76,16 @@ func devSession(now time.Time) session.ActiveSession {
 func ptr[T any](v T) *T { return &v }
 
 // devToken mints the token for s with the development issuer, for audience
-// and with the claims under namespace, as the identity provider sends them,
+// and with the claims under namespace, as the identity provider sends them
+// (roles and permissions as {"id","name"} objects, since they have names),
 // with the OAuth scope of GET /documents; typ, when not empty, is its "typ"
 // header (the -typ the server requires).
 func devToken(iss *jwkstest.Issuer, s session.ActiveSession, audience, namespace, typ string) string {
 	opts := []jwkstest.Option{
-		jwkstest.WithAudience(audience), jwkstest.WithNamespace(namespace), jwkstest.WithIDNameObjects(),
-		jwkstest.WithClaim("scope", documentsScope),
+		jwkstest.WithClaim("aud", audience), jwkstest.WithNamespace(namespace), jwkstest.WithClaim("scope", documentsScope),
 	}
 	if typ != "" {
-		opts = append(opts, jwkstest.WithTyp(typ))
+		opts = append(opts, jwkstest.WithHeader("typ", typ))
 	}
 	return iss.Token(s, opts...)
 }
@@ -117,8 +114,8 @@ func printDevBanner(w io.Writer, baseURL, token string, s session.ActiveSession)
 	var b strings.Builder
 	exp := time.Unix(s.ExpiresAt, 0).UTC().Format(time.RFC3339)
 	fmt.Fprintf(&b, "sessiongate example, development mode: a built-in issuer signs tokens for %s\n", baseURL)
-	fmt.Fprintf(&b, "  discovery: %s%s\n", baseURL, jwkstest.DiscoveryPath)
-	fmt.Fprintf(&b, "  JWK set:   %s%s\n", baseURL, jwkstest.JWKSPath)
+	fmt.Fprintf(&b, "  discovery: %s%s\n", baseURL, devDiscoveryPath)
+	fmt.Fprintf(&b, "  JWK set:   %s%s\n", baseURL, devJWKSPath)
 	fmt.Fprintf(&b, "\nToken for %s (role owner, plan %s, scope %s), valid for one hour, until %s:\n\n", s.Email, session.PlanOrgStandard, documentsScope, exp)
 	fmt.Fprintf(&b, "  TOKEN=%s\n", token)
 	fmt.Fprintf(&b, "\nPaste the TOKEN line into a shell, then try:\n\n")

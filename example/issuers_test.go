@@ -30,7 +30,7 @@ const (
 // two test-kit issuers.
 type issuersServer struct {
 	*testServer
-	a    *jwkstest.Server      // exact issuer, served with its discovery document
+	a    *jwkstest.Issuer      // exact issuer, served with its discovery document
 	b    *jwkstest.Issuer      // template issuer; its JWK set is served by bKeys
 	bURL string                // bKeys's JWK set URL
 	full session.ActiveSession // the session of every token minted
@@ -59,9 +59,9 @@ func newIssuers(t *testing.T) *issuersServer {
 	s := &issuersServer{a: jwkstest.NewServer(), b: jwkstest.New(templateB), full: devSession(time.Now())}
 	t.Cleanup(s.a.Close)
 	t.Cleanup(s.b.Close)
-	bKeys := httptest.NewServer(s.b.JWKSHandler())
+	bKeys := httptest.NewServer(s.b.Handler())
 	t.Cleanup(bKeys.Close)
-	s.bURL = bKeys.URL + "/common/discovery/v2.0/keys"
+	s.bURL = bKeys.URL + "/common/discovery/v2.0/.well-known/jwks.json"
 	return s
 }
 
@@ -89,7 +89,7 @@ func (s *issuersServer) start(t *testing.T, edit func(a, b map[string]any)) *iss
 
 // tokenA mints a token of the exact issuer, for its audience.
 func (s *issuersServer) tokenA(opts ...jwkstest.Option) string {
-	base := []jwkstest.Option{jwkstest.WithAudience(audienceA), jwkstest.WithIDNameObjects(), jwkstest.WithClaim("scope", documentsScope)}
+	base := []jwkstest.Option{jwkstest.WithClaim("aud", audienceA), jwkstest.WithClaim("scope", documentsScope)}
 	return s.a.Token(s.full, append(base, opts...)...)
 }
 
@@ -97,9 +97,9 @@ func (s *issuersServer) tokenA(opts ...jwkstest.Option) string {
 // with its audience, typ and claims namespace.
 func (s *issuersServer) tokenB(tenant string, opts ...jwkstest.Option) string {
 	base := []jwkstest.Option{
-		jwkstest.WithIssuer(tenantIssuer(tenant)), jwkstest.WithClaim("tid", tenant),
-		jwkstest.WithAudience(audienceB), jwkstest.WithTyp(typB), jwkstest.WithNamespace(namespaceB),
-		jwkstest.WithIDNameObjects(), jwkstest.WithClaim("scope", documentsScope),
+		jwkstest.WithClaim("iss", tenantIssuer(tenant)), jwkstest.WithClaim("tid", tenant),
+		jwkstest.WithClaim("aud", audienceB), jwkstest.WithHeader("typ", typB), jwkstest.WithNamespace(namespaceB),
+		jwkstest.WithClaim("scope", documentsScope),
 	}
 	return s.b.Token(s.full, append(base, opts...)...)
 }
@@ -132,32 +132,32 @@ func TestTwoIssuers(t *testing.T) {
 		scopes     bool   // needs a granted scope (skipWithoutScopes)
 	}{
 		{name: "A with its audience", path: "/me", token: s.tokenA(), wantStatus: 200, wantBody: string(fullJSON)},
-		{name: "A with B's audience", path: "/me", token: s.tokenA(jwkstest.WithAudience(audienceB)), wantStatus: 401, wantAuth: invalid("audience not allowed")},
-		{name: "A with both audiences", path: "/me", token: s.tokenA(jwkstest.WithAudience(audienceB, audienceA)), wantStatus: 200},
-		{name: "A needs no typ", path: "/me", token: s.tokenA(jwkstest.WithoutHeader("typ")), wantStatus: 200},
+		{name: "A with B's audience", path: "/me", token: s.tokenA(jwkstest.WithClaim("aud", audienceB)), wantStatus: 401, wantAuth: invalid("audience not allowed")},
+		{name: "A with both audiences", path: "/me", token: s.tokenA(jwkstest.WithClaim("aud", []string{audienceB, audienceA})), wantStatus: 200},
+		{name: "A needs no typ", path: "/me", token: s.tokenA(jwkstest.WithHeader("typ", nil)), wantStatus: 200},
 		{name: "A on /admin, its namespace", path: "/admin", token: s.tokenA(), wantStatus: 200, wantBody: ok},
 		{name: "A with B's namespace", path: "/admin", token: s.tokenA(jwkstest.WithNamespace(namespaceB)), wantStatus: 403, wantAuth: roleRequired},
 
 		{name: "B tenant-1 with its audience", path: "/me", token: s.tokenB("tenant-1"), wantStatus: 200, wantBody: string(fullJSON)},
 		{name: "B tenant-2 with its audience", path: "/me", token: s.tokenB("tenant-2"), wantStatus: 200},
-		{name: "B without tid", path: "/me", token: s.tokenB("tenant-1", jwkstest.WithoutClaims("tid")), wantStatus: 200},
-		{name: "B with A's audience", path: "/me", token: s.tokenB("tenant-1", jwkstest.WithAudience(audienceA)), wantStatus: 401, wantAuth: invalid("audience not allowed")},
+		{name: "B without tid", path: "/me", token: s.tokenB("tenant-1", jwkstest.WithClaim("tid", nil)), wantStatus: 200},
+		{name: "B with A's audience", path: "/me", token: s.tokenB("tenant-1", jwkstest.WithClaim("aud", audienceA)), wantStatus: 401, wantAuth: invalid("audience not allowed")},
 		{name: "B tenant not in the list", path: "/me", token: s.tokenB("tenant-3"), wantStatus: 401, wantAuth: invalid("tenant not allowed")},
 		{name: "B tid of another tenant", path: "/me", token: s.tokenB("tenant-1", jwkstest.WithClaim("tid", "tenant-2")), wantStatus: 401, wantAuth: invalid("tid does not match the issuer")},
-		{name: "B the template itself as iss", path: "/me", token: s.tokenB("tenant-1", jwkstest.WithIssuer(templateB)), wantStatus: 401, wantAuth: invalid("tenant not allowed")},
-		{name: "B without its typ", path: "/me", token: s.tokenB("tenant-1", jwkstest.WithTyp("JWT")), wantStatus: 401, wantAuth: invalid("token type not allowed")},
+		{name: "B the template itself as iss", path: "/me", token: s.tokenB("tenant-1", jwkstest.WithClaim("iss", templateB)), wantStatus: 401, wantAuth: invalid("tenant not allowed")},
+		{name: "B without its typ", path: "/me", token: s.tokenB("tenant-1", jwkstest.WithHeader("typ", "JWT")), wantStatus: 401, wantAuth: invalid("token type not allowed")},
 		{name: "B on /admin, its namespace", path: "/admin", token: s.tokenB("tenant-2"), wantStatus: 200, wantBody: ok},
 		{name: "B with A's namespace", path: "/admin", token: s.tokenB("tenant-1", jwkstest.WithNamespace(defaultClaimsNamespace)), wantStatus: 403, wantAuth: roleRequired},
 
 		// A key verifies only its own issuer's tokens.
-		{name: "A's key, B's iss", path: "/me", token: s.a.Token(full, jwkstest.WithIssuer(tenantIssuer("tenant-1")), jwkstest.WithAudience(audienceB), jwkstest.WithTyp(typB)), wantStatus: 401, wantAuth: invalid("unknown signing key")},
-		{name: "B's key, A's iss", path: "/me", token: s.tokenB("tenant-1", jwkstest.WithIssuer(s.a.URL()), jwkstest.WithoutClaims("tid"), jwkstest.WithAudience(audienceA)), wantStatus: 401, wantAuth: invalid("unknown signing key")},
-		{name: "an issuer of neither", path: "/me", token: s.tokenA(jwkstest.WithIssuer("https://evil.example.test/")), wantStatus: 401, wantAuth: invalid("issuer not allowed")},
+		{name: "A's key, B's iss", path: "/me", token: s.a.Token(full, jwkstest.WithClaim("iss", tenantIssuer("tenant-1")), jwkstest.WithClaim("aud", audienceB), jwkstest.WithHeader("typ", typB)), wantStatus: 401, wantAuth: invalid("unknown signing key")},
+		{name: "B's key, A's iss", path: "/me", token: s.tokenB("tenant-1", jwkstest.WithClaim("iss", s.a.URL()), jwkstest.WithClaim("tid", nil), jwkstest.WithClaim("aud", audienceA)), wantStatus: 401, wantAuth: invalid("unknown signing key")},
+		{name: "an issuer of neither", path: "/me", token: s.tokenA(jwkstest.WithClaim("iss", "https://evil.example.test/")), wantStatus: 401, wantAuth: invalid("issuer not allowed")},
 
 		{name: "A on /documents with the scope", path: "/documents", token: s.tokenA(), wantStatus: 200, wantBody: ok, scopes: true},
 		{name: "A on /documents without it", path: "/documents", token: s.tokenA(jwkstest.WithClaim("scope", "openid")), wantStatus: 403, wantAuth: scopeRequired},
 		{name: "B on /documents with the scope", path: "/documents", token: s.tokenB("tenant-1"), wantStatus: 200, wantBody: ok, scopes: true},
-		{name: "B on /documents without it", path: "/documents", token: s.tokenB("tenant-1", jwkstest.WithoutClaims("scope")), wantStatus: 403, wantAuth: scopeRequired},
+		{name: "B on /documents without it", path: "/documents", token: s.tokenB("tenant-1", jwkstest.WithClaim("scope", nil)), wantStatus: 403, wantAuth: scopeRequired},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -172,8 +172,7 @@ func TestTwoIssuers(t *testing.T) {
 			}
 		})
 	}
-	assert.Positive(t, s.a.DiscoveryRequests(), "A's keys found by discovery")
-	assert.Positive(t, s.a.JWKSRequests())
+	assert.Positive(t, s.a.JWKSRequests(), "A's keys found by discovery")
 	assert.Positive(t, s.b.JWKSRequests(), "B's keys from its jwks_url")
 }
 
@@ -192,12 +191,12 @@ func TestRequiredScopes(t *testing.T) {
 		wantAuth   string
 		scopes     bool
 	}{
-		{"no scope claim", "/me", s.tokenA(jwkstest.WithoutClaims("scope")), 401, refused, false},
+		{"no scope claim", "/me", s.tokenA(jwkstest.WithClaim("scope", nil)), 401, refused, false},
 		{"one of the two", "/me", s.tokenA(jwkstest.WithClaim("scope", documentsScope)), 401, refused, false},
 		{"one of the two, optional route", "/hello", s.tokenA(jwkstest.WithClaim("scope", documentsScope)), 401, refused, false},
 		{"both", "/me", s.tokenA(jwkstest.WithClaim("scope", "profile "+documentsScope)), 200, "", true},
 		{"both and more, on /documents", "/documents", s.tokenA(jwkstest.WithClaim("scope", "openid profile "+documentsScope)), 200, "", true},
-		{"the other issuer has no required scopes", "/me", s.tokenB("tenant-1", jwkstest.WithoutClaims("scope")), 200, "", false},
+		{"the other issuer has no required scopes", "/me", s.tokenB("tenant-1", jwkstest.WithClaim("scope", nil)), 200, "", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -215,7 +214,7 @@ func TestRequiredScopes(t *testing.T) {
 // its tokens are answered 503 and the other's keep working.
 func TestIssuerOutageStaysItsOwn(t *testing.T) {
 	s := newIssuers(t).start(t, nil)
-	s.a.SetJWKSFault(jwkstest.Fault{Status: http.StatusInternalServerError})
+	s.a.SetFault(jwkstest.Fault{Status: http.StatusInternalServerError})
 	s.app.start(t.Context(), testLogger(t))
 
 	got := s.do(t, "GET", "/me", bearer(s.tokenA()))

@@ -173,7 +173,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	// mode it comes from this very listener.
 	a.start(ctx, logger)
 	if cfg.dev() && ctx.Err() == nil {
-		s := devSession(a.issuer.Now())
+		s := devSession(time.Now())
 		printDevBanner(stdout, baseURL, devToken(a.issuer, s, cfg.Audience, cfg.ClaimsNamespace, cfg.Typ), s)
 	}
 

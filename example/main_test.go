@@ -266,8 +266,8 @@ func runBinaryConfig(t *testing.T, bin string) {
 		{"A", s.tokenA(), http.StatusOK},
 		{"B tenant-1", s.tokenB("tenant-1"), http.StatusOK},
 		{"B tenant-2", s.tokenB("tenant-2"), http.StatusOK},
-		{"A with B's audience", s.tokenA(jwkstest.WithAudience(audienceB)), http.StatusUnauthorized},
-		{"B with A's audience", s.tokenB("tenant-1", jwkstest.WithAudience(audienceA)), http.StatusUnauthorized},
+		{"A with B's audience", s.tokenA(jwkstest.WithClaim("aud", audienceB)), http.StatusUnauthorized},
+		{"B with A's audience", s.tokenB("tenant-1", jwkstest.WithClaim("aud", audienceA)), http.StatusUnauthorized},
 		{"B tenant not allowed", s.tokenB("tenant-3"), http.StatusUnauthorized},
 	} {
 		status, body := get(t, base+"/me", tt.token)
@@ -279,7 +279,7 @@ func runBinaryConfig(t *testing.T, bin string) {
 		assert.Equal(t, "ada@example.com", me.Email, tt.name)
 		assert.True(t, me.HasRole(session.RoleOwner), "%s: roles from its issuer's namespace", tt.name)
 	}
-	status, body := get(t, base+"/documents", s.tokenB("tenant-1", jwkstest.WithoutClaims("scope")))
+	status, body := get(t, base+"/documents", s.tokenB("tenant-1", jwkstest.WithClaim("scope", nil)))
 	assert.Equal(t, http.StatusForbidden, status, body)
 	assert.Empty(t, p.stdout.String(), "no development banner with -config")
 

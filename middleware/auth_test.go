@@ -18,6 +18,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 	"unsafe"
 
@@ -34,25 +35,25 @@ const realm = "test"
 
 // fixture is an identity provider from the test kit, a key set fetching from
 // it, and an authenticator in front of a handler that reports what it saw.
+// The key set fetches discovery and keys through the issuer's in-process
+// client, so a fixture works inside a synctest bubble: the tests whose
+// verdicts depend on time build theirs in one, where time stands still
+// unless the test sleeps.
 type fixture struct {
-	idp   *jwkstest.Server
-	clock *jwkstest.Clock
-	keys  *jwks.Set
-	auth  *middleware.Authenticator
+	idp  *jwkstest.Issuer
+	keys *jwks.Set
+	auth *middleware.Authenticator
 }
 
 func newFixture(t *testing.T, edit func(*middleware.Config)) *fixture {
 	t.Helper()
-	f := &fixture{idp: jwkstest.NewServer(), clock: jwkstest.NewClock(time.Unix(1_764_000_000, 0))}
-	t.Cleanup(f.idp.Close)
-	f.idp.SetClock(f.clock)
-	keys, err := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.OIDCSource(f.idp.URL())}})
+	f := &fixture{idp: jwkstest.New("https://idp.example.test")}
+	keys, err := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.OIDCSource(f.idp.URL())}, HTTPClient: f.idp.Client()})
 	require.NoError(t, err)
 	t.Cleanup(func() { keys.Close() })
 	f.keys = keys
 	cfg := middleware.Config{
 		Issuers: []middleware.Issuer{{Issuer: f.idp.URL(), Keys: keys, Audiences: []string{jwkstest.DefaultAudience}}},
-		Now:     f.clock.Now,
 		Realm:   realm,
 	}
 	if edit != nil {
@@ -61,6 +62,15 @@ func newFixture(t *testing.T, edit func(*middleware.Config)) *fixture {
 	f.auth, err = middleware.New(cfg)
 	require.NoError(t, err)
 	return f
+}
+
+// expired makes a token that expired an hour ago (by the clock of the
+// bubble, inside one).
+func expired() jwkstest.Option { return jwkstest.WithClaim("exp", time.Now().Add(-time.Hour)) }
+
+// withSignature replaces the signature of a compact JWS.
+func withSignature(token string, sig []byte) string {
+	return token[:strings.LastIndexByte(token, '.')+1] + base64.RawURLEncoding.EncodeToString(sig)
 }
 
 // reportHandler answers 200 with what the handler learns from the context.
@@ -146,19 +156,40 @@ func TestNoToken(t *testing.T) {
 // b64 is unpadded base64url.
 func b64(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 
-func TestRejectedTokens(t *testing.T) {
+// publishedJWK returns the JWK idp publishes for kid.
+func publishedJWK(t *testing.T, idp *jwkstest.Issuer, kid string) map[string]any {
+	t.Helper()
+	var set struct{ Keys []map[string]any }
+	require.NoError(t, json.Unmarshal(idp.JWKS(), &set))
+	for _, k := range set.Keys {
+		if k["kid"] == kid {
+			return k
+		}
+	}
+	t.Fatalf("kid %q not published", kid)
+	return nil
+}
+
+// TestRejectedTokens runs in a synctest bubble, without subtests (which a
+// bubble does not allow): time stands still between minting and verifying,
+// so the rows at the edges of the leeway always get the same verdict.
+func TestRejectedTokens(t *testing.T) { synctest.Test(t, testRejectedTokens) }
+
+func testRejectedTokens(t *testing.T) {
 	f := newFixture(t, nil)
-	ec := f.idp.AddKey(jwkstest.ES256) // published, not the signer
+	ec := f.idp.AddKey("ES256") // published, not the signer
 	iss := f.idp
-	now := f.clock.Now()
+	iss.Rotate("RS256") // the HS256 confusions need an RSA public key
+	now := time.Now()
 	s := fullSession()
 	good := iss.Token(s)
 	parts := strings.Split(good, ".")
-	rsaPub := iss.SigningKey().Public().(*rsa.PublicKey)
+	rsaPub := iss.Key(iss.KID()).Public().(*rsa.PublicKey)
 	der, err := x509.MarshalPKIXPublicKey(rsaPub)
 	require.NoError(t, err)
 	pemBytes := pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})
-	jwkBytes, err := json.Marshal(iss.SigningKey().JWK())
+	rsaJWK := publishedJWK(t, iss, iss.KID())
+	jwkBytes, err := json.Marshal(rsaJWK)
 	require.NoError(t, err)
 	hs := func(secret []byte) string { // HS256 with the public key as the shared secret
 		si := b64(`{"alg":"HS256","typ":"JWT"}`) + "." + parts[1]
@@ -170,7 +201,7 @@ func TestRejectedTokens(t *testing.T) {
 		return fmt.Sprintf(`{"iss":%q,"aud":%q,"iat":%d,"exp":%d%s}`, iss.URL(), jwkstest.DefaultAudience, now.Unix(), now.Add(time.Hour).Unix(), extra)
 	}
 	signed := func(header, payload string) string { return iss.Sign([]byte(header), []byte(payload)) }
-	kidHeader := `{"alg":"RS256","kid":"` + iss.SigningKey().KID + `"`
+	kidHeader := `{"alg":"RS256","kid":"` + iss.KID() + `"`
 
 	tests := []struct {
 		name   string
@@ -198,13 +229,13 @@ func TestRejectedTokens(t *testing.T) {
 		{"HS256 with RSA public key DER", hs(der), 0, "algorithm not allowed"},
 		{"HS256 with RSA public key JWK", hs(jwkBytes), 0, "algorithm not allowed"},
 		{"header alg HS256 over RS256 signature", b64(`{"alg":"HS256"}`) + "." + parts[1] + "." + parts[2], 0, "algorithm not allowed"},
-		{"header alg ES256 over RS256 signature", iss.Token(s, jwkstest.WithAlg("ES256")), 0, "algorithm not allowed for key"},
-		{"header alg PS256 over RS256 signature (the JWK says RS256)", iss.Token(s, jwkstest.WithAlg("PS256")), 0, "algorithm not allowed for key"},
-		{"header without alg", iss.Token(s, jwkstest.WithoutHeader("alg")), 0, "algorithm not allowed"},
-		{"kid of a key of another type", iss.Token(s, jwkstest.WithKID(ec)), 0, "algorithm not allowed for key"},
-		{"kid path traversal", iss.Token(s, jwkstest.WithKID("../../../../etc/passwd")), 0, "unknown signing key"},
-		{"kid SQL", iss.Token(s, jwkstest.WithKID("' OR 1=1 --")), 0, "unknown signing key"},
-		{"embedded jwk", iss.Token(s, jwkstest.WithHeader("jwk", iss.SigningKey().JWK())), 0, "header parameter not allowed"},
+		{"header alg ES256 over RS256 signature", iss.Token(s, jwkstest.WithHeader("alg", "ES256")), 0, "algorithm not allowed for key"},
+		{"header alg PS256 over RS256 signature (the JWK says RS256)", iss.Token(s, jwkstest.WithHeader("alg", "PS256")), 0, "algorithm not allowed for key"},
+		{"header without alg", iss.Token(s, jwkstest.WithHeader("alg", nil)), 0, "algorithm not allowed"},
+		{"kid of a key of another type", iss.Token(s, jwkstest.WithHeader("kid", ec)), 0, "algorithm not allowed for key"},
+		{"kid path traversal", iss.Token(s, jwkstest.WithHeader("kid", "../../../../etc/passwd")), 0, "unknown signing key"},
+		{"kid SQL", iss.Token(s, jwkstest.WithHeader("kid", "' OR 1=1 --")), 0, "unknown signing key"},
+		{"embedded jwk", iss.Token(s, jwkstest.WithHeader("jwk", rsaJWK)), 0, "header parameter not allowed"},
 		{"jku", iss.Token(s, jwkstest.WithHeader("jku", "https://evil.example/jwks.json")), 0, "header parameter not allowed"},
 		{"x5u", iss.Token(s, jwkstest.WithHeader("x5u", "https://evil.example/cert.pem")), 0, "header parameter not allowed"},
 		{"x5c", iss.Token(s, jwkstest.WithHeader("x5c", []string{base64.StdEncoding.EncodeToString(der)})), 0, "header parameter not allowed"},
@@ -216,72 +247,75 @@ func TestRejectedTokens(t *testing.T) {
 		{"duplicate alg in header", signed(`{"alg":"RS256","alg":"RS256"}`, claims("")), 0, "malformed token"},
 		// Signature.
 		{"tampered payload", parts[0] + "." + b64(claims(`,"https://verdocs.com/roles":["owner"]`)) + "." + parts[2], 0, "signature invalid"},
-		{"signature of another token", parts[0] + "." + parts[1] + "." + strings.Split(iss.Token(s, jwkstest.WithSubject("x")), ".")[2], 0, "signature invalid"},
-		{"ECDSA r=s=0", iss.Token(s, jwkstest.WithKey(ec), jwkstest.WithSignatureFunc(func([]byte) []byte { return make([]byte, 64) })), 0, "signature invalid"},
+		{"signature of another token", parts[0] + "." + parts[1] + "." + strings.Split(iss.Token(s, jwkstest.WithClaim("sub", "x")), ".")[2], 0, "signature invalid"},
+		{"ECDSA r=s=0", withSignature(iss.Token(s, jwkstest.WithKey(ec)), make([]byte, 64)), 0, "signature invalid"},
 		// Claims.
 		{"duplicate iss", signed(kidHeader+`}`, claims(`,"iss":"x"`)), 0, "claims invalid"},
 		{"duplicate sub", signed(kidHeader+`}`, claims(`,"sub":"a","sub":"b"`)), 0, "claims invalid"},
 		{"trailing data after claims", signed(kidHeader+`}`, claims("")+`{}`), 0, "claims invalid"},
 		{"invalid UTF-8 in claims", signed(kidHeader+`}`, claims(`,"sub":"`+"\xff"+`"`)), 0, "claims invalid"},
-		{"exp missing", iss.Token(s, jwkstest.WithoutClaims("exp")), 0, "missing exp claim"},
-		{"exp null", iss.Token(s, jwkstest.WithClaim("exp", nil)), 0, "missing exp claim"},
+		{"exp missing", iss.Token(s, jwkstest.WithClaim("exp", nil)), 0, "missing exp claim"},
+		{"exp null", iss.Token(s, jwkstest.WithClaim("exp", json.RawMessage("null"))), 0, "missing exp claim"},
 		{"exp zero", iss.Token(s, jwkstest.WithClaim("exp", 0)), 0, "token expired"},
 		{"exp negative", iss.Token(s, jwkstest.WithClaim("exp", -1)), 0, "token expired"},
 		{"exp string", iss.Token(s, jwkstest.WithClaim("exp", fmt.Sprint(now.Add(time.Hour).Unix()))), 0, "claims invalid"},
 		{"exp 1e18", iss.Token(s, jwkstest.WithClaim("exp", 1e18)), 0, "claims invalid"},
-		{"exp far, no iat", iss.Token(s, jwkstest.WithoutClaims("iat"), jwkstest.WithExpiresIn(7*24*time.Hour)), 0, "token lifetime too long"},
-		{"expired", iss.Token(s, jwkstest.WithExpiresIn(-time.Minute)), 0, "token expired"},
-		{"lifetime too long", iss.Token(s, jwkstest.WithExpiresIn(25*time.Hour)), 0, "token lifetime too long"},
-		{"iat in the future", iss.Token(s, jwkstest.WithIssuedAt(now.Add(5*time.Minute))), 0, "token issued in the future"},
-		{"nbf in the future", iss.Token(s, jwkstest.WithNotBefore(now.Add(5*time.Minute))), 0, "token not yet valid"},
-		{"other audience", iss.Token(s, jwkstest.WithAudience("https://other.example")), 0, "audience not allowed"},
+		{"exp far, no iat", iss.Token(s, jwkstest.WithClaim("iat", nil), jwkstest.WithClaim("exp", now.Add(7*24*time.Hour))), 0, "token lifetime too long"},
+		{"expired", iss.Token(s, jwkstest.WithClaim("exp", now.Add(-time.Minute))), 0, "token expired"},
+		{"lifetime too long", iss.Token(s, jwkstest.WithClaim("exp", now.Add(25*time.Hour))), 0, "token lifetime too long"},
+		{"iat in the future", iss.Token(s, jwkstest.WithClaim("iat", now.Add(5*time.Minute))), 0, "token issued in the future"},
+		{"nbf in the future", iss.Token(s, jwkstest.WithClaim("nbf", now.Add(5*time.Minute))), 0, "token not yet valid"},
+		{"other audience", iss.Token(s, jwkstest.WithClaim("aud", "https://other.example")), 0, "audience not allowed"},
 		{"empty audience array", iss.Token(s, jwkstest.WithClaim("aud", []string{})), 0, "missing aud claim"},
-		{"no audience", iss.Token(s, jwkstest.WithoutClaims("aud")), 0, "missing aud claim"},
-		{"issuer with trailing slash", iss.Token(s, jwkstest.WithIssuer(iss.URL()+"/")), 0, "issuer not allowed"},
-		{"other issuer", iss.Token(s, jwkstest.WithIssuer("https://evil.example")), 0, "issuer not allowed"},
-		{"no issuer", iss.Token(s, jwkstest.WithoutClaims("iss")), 0, "issuer not allowed"},
+		{"no audience", iss.Token(s, jwkstest.WithClaim("aud", nil)), 0, "missing aud claim"},
+		{"issuer with trailing slash", iss.Token(s, jwkstest.WithClaim("iss", iss.URL()+"/")), 0, "issuer not allowed"},
+		{"other issuer", iss.Token(s, jwkstest.WithClaim("iss", "https://evil.example")), 0, "issuer not allowed"},
+		{"no issuer", iss.Token(s, jwkstest.WithClaim("iss", nil)), 0, "issuer not allowed"},
 		{"signing session", iss.SigningToken(session.SigningSession{DocumentID: "d", ProfileID: "p"}), 0, "token kind not accepted"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			res := f.do(t, f.auth.Handler(reportHandler), bearer(tt.token))
-			status := tt.status
-			if status == 0 {
-				status = 401
-			}
-			assert.Equal(t, status, res.status)
-			assert.Equal(t, invalidToken(tt.desc), res.challenge)
-			assert.Equal(t, map[string]any{"error": "invalid_token", "error_description": tt.desc}, res.body)
-		})
+		res := f.do(t, f.auth.Handler(reportHandler), bearer(tt.token))
+		status := tt.status
+		if status == 0 {
+			status = 401
+		}
+		assert.Equal(t, status, res.status, tt.name)
+		assert.Equal(t, invalidToken(tt.desc), res.challenge, tt.name)
+		assert.Equal(t, map[string]any{"error": "invalid_token", "error_description": tt.desc}, res.body, tt.name)
 	}
 }
 
-func TestAcceptedEdgeCases(t *testing.T) {
+// TestAcceptedEdgeCases runs in a bubble, as TestRejectedTokens does.
+func TestAcceptedEdgeCases(t *testing.T) { synctest.Test(t, testAcceptedEdgeCases) }
+
+func testAcceptedEdgeCases(t *testing.T) {
 	f := newFixture(t, nil)
 	iss := f.idp
-	now := f.clock.Now()
+	now := time.Now()
 	s := fullSession()
+	named := fullSession() // names other than the ids: written as {"id","name"} objects
+	named.Roles[0].Name = "Owner"
+	named.Permissions[0].Name = "View the organization"
 	tests := []struct {
 		name  string
 		token string
 	}{
-		{"expired within leeway", iss.Token(s, jwkstest.WithExpiresAt(now.Add(-10*time.Second)))},
-		{"nbf within leeway", iss.Token(s, jwkstest.WithNotBefore(now.Add(10*time.Second)))},
-		{"iat within leeway", iss.Token(s, jwkstest.WithIssuedAt(now.Add(10*time.Second)))},
-		{"audience array with ours", iss.Token(s, jwkstest.WithAudience("https://other.example", jwkstest.DefaultAudience))},
-		{"permissions as objects", iss.Token(s, jwkstest.WithIDNameObjects())},
+		{"expired within leeway", iss.Token(s, jwkstest.WithClaim("exp", now.Add(-10*time.Second)))},
+		{"nbf within leeway", iss.Token(s, jwkstest.WithClaim("nbf", now.Add(10*time.Second)))},
+		{"iat within leeway", iss.Token(s, jwkstest.WithClaim("iat", now.Add(10*time.Second)))},
+		{"audience array with ours", iss.Token(s, jwkstest.WithClaim("aud", []string{"https://other.example", jwkstest.DefaultAudience}))},
+		{"roles and permissions as objects", iss.Token(named)},
 		{"plain claim names", iss.Token(s, jwkstest.WithNamespace(""))},
-		{"ES256 key", iss.Token(s, jwkstest.WithKey(iss.AddKey(jwkstest.ES256)))},
-		{"EdDSA key", iss.Token(s, jwkstest.WithKey(iss.AddKey(jwkstest.EdDSA)))},
-		{"Ed25519 key (RFC 9864 name)", iss.Token(s, jwkstest.WithKey(iss.AddKey(jwkstest.Ed25519)))},
-		{"PS256 key", iss.Token(s, jwkstest.WithKey(iss.AddKey(jwkstest.PS256)))},
+		{"ES384 key", iss.Token(s, jwkstest.WithKey(iss.AddKey("ES384")))},
+		{"EdDSA key", iss.Token(s, jwkstest.WithKey(iss.AddKey("EdDSA")))},
+		{"Ed25519 key (RFC 9864 name)", iss.Token(s, jwkstest.WithKey(iss.AddKey("Ed25519")))},
+		{"RS256 key", iss.Token(s, jwkstest.WithKey(iss.AddKey("RS256")))},
+		{"PS256 key", iss.Token(s, jwkstest.WithKey(iss.AddKey("PS256")))},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			res := f.do(t, f.auth.Handler(reportHandler), bearer(tt.token))
-			assert.Equal(t, 200, res.status, res.body)
-			assert.Equal(t, "auth0|42", res.body["sub"])
-		})
+		res := f.do(t, f.auth.Handler(reportHandler), bearer(tt.token))
+		assert.Equal(t, 200, res.status, "%s: %v", tt.name, res.body)
+		assert.Equal(t, "auth0|42", res.body["sub"], tt.name)
 	}
 }
 
@@ -299,21 +333,21 @@ func TestEd25519AlgorithmNames(t *testing.T) {
 		tokAlg  string // the alg the token's header names
 		desc    string // "" for accepted
 	}{
-		{"Ed25519 key, Ed25519 token", nil, jwkstest.Ed25519, jwkstest.Ed25519, ""},
-		{"EdDSA key, Ed25519 token", nil, jwkstest.EdDSA, jwkstest.Ed25519, ""},
-		{"Ed25519 key, EdDSA token", nil, jwkstest.Ed25519, jwkstest.EdDSA, ""},
-		{"only EdDSA allowed, Ed25519 token", []string{"EdDSA"}, jwkstest.Ed25519, jwkstest.Ed25519, "algorithm not allowed"},
-		{"only EdDSA allowed, EdDSA token", []string{"EdDSA"}, jwkstest.Ed25519, jwkstest.EdDSA, ""},
-		{"only Ed25519 allowed, EdDSA token", []string{"Ed25519"}, jwkstest.EdDSA, jwkstest.EdDSA, "algorithm not allowed"},
-		{"only Ed25519 allowed, Ed25519 token", []string{"Ed25519"}, jwkstest.EdDSA, jwkstest.Ed25519, ""},
-		{"Ed448 token", nil, jwkstest.Ed25519, "Ed448", "algorithm not allowed"},
-		{"Ed25519 token, RSA key", nil, jwkstest.RS256, jwkstest.Ed25519, "algorithm not allowed for key"},
+		{"Ed25519 key, Ed25519 token", nil, "Ed25519", "Ed25519", ""},
+		{"EdDSA key, Ed25519 token", nil, "EdDSA", "Ed25519", ""},
+		{"Ed25519 key, EdDSA token", nil, "Ed25519", "EdDSA", ""},
+		{"only EdDSA allowed, Ed25519 token", []string{"EdDSA"}, "Ed25519", "Ed25519", "algorithm not allowed"},
+		{"only EdDSA allowed, EdDSA token", []string{"EdDSA"}, "Ed25519", "EdDSA", ""},
+		{"only Ed25519 allowed, EdDSA token", []string{"Ed25519"}, "EdDSA", "EdDSA", "algorithm not allowed"},
+		{"only Ed25519 allowed, Ed25519 token", []string{"Ed25519"}, "EdDSA", "Ed25519", ""},
+		{"Ed448 token", nil, "Ed25519", "Ed448", "algorithm not allowed"},
+		{"Ed25519 token, RSA key", nil, "RS256", "Ed25519", "algorithm not allowed for key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f := newFixture(t, func(c *middleware.Config) { c.Issuers[0].Algorithms = tt.allowed })
 			kid := f.idp.AddKey(tt.keyAlg)
-			res := f.do(t, f.auth.Handler(reportHandler), bearer(f.idp.Token(s, jwkstest.WithKey(kid), jwkstest.WithAlg(tt.tokAlg))))
+			res := f.do(t, f.auth.Handler(reportHandler), bearer(f.idp.Token(s, jwkstest.WithKey(kid), jwkstest.WithHeader("alg", tt.tokAlg))))
 			if tt.desc == "" {
 				require.Equal(t, 200, res.status, res.body)
 				assert.Equal(t, "auth0|42", res.body["sub"])
@@ -373,28 +407,32 @@ func TestOptional(t *testing.T) {
 	assert.Equal(t, "auth0|42", res.body["sub"])
 
 	// A token that is present but invalid is never treated as anonymous.
-	res = f.do(t, h, bearer(f.idp.Token(fullSession(), jwkstest.WithExpiresIn(-time.Hour))))
+	res = f.do(t, h, bearer(f.idp.Token(fullSession(), expired())))
 	assert.Equal(t, 401, res.status)
 	assert.Equal(t, invalidToken("token expired"), res.challenge)
 	res = f.do(t, h, func(r *http.Request) { r.Header.Set("Authorization", "Bearer") })
 	assert.Equal(t, 400, res.status)
 }
 
-func TestKeySetUnavailable(t *testing.T) {
+// TestKeySetUnavailable runs in a bubble: the key set's retry comes on the
+// fake clock.
+func TestKeySetUnavailable(t *testing.T) { synctest.Test(t, testKeySetUnavailable) }
+
+func testKeySetUnavailable(t *testing.T) {
 	f := newFixture(t, nil)
-	f.idp.SetJWKSFault(jwkstest.Fault{Status: 500})
+	f.idp.SetFault(jwkstest.Fault{Status: 500})
 	res := f.do(t, f.auth.Handler(reportHandler), bearer(f.idp.Token(fullSession())))
 	assert.Equal(t, 503, res.status)
 	assert.Empty(t, res.challenge)
 	assert.NotEmpty(t, res.header.Get("Retry-After"))
 	assert.Equal(t, map[string]any{"error": "temporarily_unavailable", "error_description": "key set unavailable"}, res.body)
 
-	// Recovery: once the provider answers, the same token passes.
-	f.idp.ClearFaults()
-	require.Eventually(t, func() bool {
-		f.clock.Advance(10 * time.Second) // let the set's backoff retry
-		return f.do(t, f.auth.Handler(reportHandler), bearer(f.idp.Token(fullSession()))).status == 200
-	}, 5*time.Second, 10*time.Millisecond)
+	// Recovery: once the provider answers, the set's first retry (at most
+	// a second after the failure) loads the keys and the same token passes.
+	f.idp.SetFault(jwkstest.Fault{})
+	time.Sleep(time.Second)
+	res = f.do(t, f.auth.Handler(reportHandler), bearer(f.idp.Token(fullSession())))
+	assert.Equal(t, 200, res.status, res.body)
 }
 
 func TestSigningSessionsWhenAllowed(t *testing.T) {
@@ -412,14 +450,17 @@ func TestTypRequired(t *testing.T) {
 	f := newFixture(t, func(c *middleware.Config) { c.Issuers[0].Typ = "at+jwt" })
 	s := fullSession()
 	for typ, status := range map[string]int{"at+jwt": 200, "application/AT+JWT": 200, "JWT": 401} {
-		res := f.do(t, f.auth.Handler(reportHandler), bearer(f.idp.Token(s, jwkstest.WithTyp(typ))))
+		res := f.do(t, f.auth.Handler(reportHandler), bearer(f.idp.Token(s, jwkstest.WithHeader("typ", typ))))
 		assert.Equal(t, status, res.status, typ)
 	}
 }
 
-func TestCache(t *testing.T) {
+// TestCache runs in a bubble: the token expires while the test sleeps.
+func TestCache(t *testing.T) { synctest.Test(t, testCache) }
+
+func testCache(t *testing.T) {
 	f := newFixture(t, nil)
-	tok := f.idp.Token(fullSession(), jwkstest.WithExpiresIn(time.Minute))
+	tok := f.idp.Token(fullSession(), jwkstest.WithClaim("exp", time.Now().Add(time.Minute)))
 	ctx := context.Background()
 	first, err := f.auth.Verify(ctx, tok)
 	require.NoError(t, err)
@@ -429,7 +470,7 @@ func TestCache(t *testing.T) {
 	assert.NotSame(t, first, second, "each caller gets its own copy")
 
 	// exp is checked on every hit.
-	f.clock.Advance(2 * time.Minute)
+	time.Sleep(2 * time.Minute)
 	_, err = f.auth.Verify(ctx, tok)
 	assert.ErrorIs(t, err, middleware.ErrExpired)
 	assert.ErrorIs(t, err, middleware.ErrInvalidToken)
@@ -444,7 +485,7 @@ func sameDecode(a, b *session.Token) bool {
 func TestCacheDropsTokensOfRemovedKeys(t *testing.T) {
 	f := newFixture(t, nil)
 	ctx := context.Background()
-	oldKID := f.idp.SigningKey().KID
+	oldKID := f.idp.KID()
 	tok := f.idp.Token(fullSession())
 	first, err := f.auth.Verify(ctx, tok)
 	require.NoError(t, err)
@@ -454,7 +495,7 @@ func TestCacheDropsTokensOfRemovedKeys(t *testing.T) {
 
 	// The provider rotates and retires the old key; a token with the new kid
 	// makes the set refetch, and the cached token stops working at once.
-	f.idp.Rotate(jwkstest.ES256)
+	f.idp.Rotate("ES256")
 	require.True(t, f.idp.RemoveKey(oldKID))
 	_, err = f.auth.Verify(ctx, f.idp.Token(fullSession()))
 	require.NoError(t, err)
@@ -492,7 +533,7 @@ func TestKeysBoundToTheirIssuer(t *testing.T) {
 	_, err = auth.Verify(ctx, b.Token(fullSession()))
 	require.NoError(t, err)
 	// A's key signing a token that claims to come from B.
-	_, err = auth.Verify(ctx, a.Token(fullSession(), jwkstest.WithIssuer(b.URL())))
+	_, err = auth.Verify(ctx, a.Token(fullSession(), jwkstest.WithClaim("iss", b.URL())))
 	assert.ErrorIs(t, err, middleware.ErrUnknownKey)
 }
 
@@ -507,7 +548,7 @@ func TestHooksAndLogging(t *testing.T) {
 	})
 	h := f.auth.Handler(reportHandler)
 	f.do(t, h, bearer(f.idp.Token(fullSession())))
-	expired := f.idp.Token(fullSession(), jwkstest.WithExpiresIn(-time.Hour))
+	expired := f.idp.Token(fullSession(), expired())
 	f.do(t, h, bearer(expired))
 	f.do(t, h, nil)
 	assert.Equal(t, int32(1), authenticated.Load())
@@ -531,7 +572,7 @@ func TestCustomErrorHandler(t *testing.T) {
 			_, _ = fmt.Fprintf(w, `{"custom":%q}`, e.Description)
 		}
 	})
-	res := f.do(t, f.auth.Handler(reportHandler), bearer(f.idp.Token(fullSession(), jwkstest.WithExpiresIn(-time.Hour))))
+	res := f.do(t, f.auth.Handler(reportHandler), bearer(f.idp.Token(fullSession(), expired())))
 	assert.Equal(t, 401, res.status)
 	assert.Equal(t, map[string]any{"custom": "token expired"}, res.body)
 	res = f.do(t, f.auth.Handler(middleware.RequirePlan(session.PlanEnvEssential)(reportHandler)), bearer(f.idp.Token(fullSession())))

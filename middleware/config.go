@@ -24,7 +24,7 @@ type KeySource interface {
 	Key(ctx context.Context, issuer, kid, alg string) (*jwks.Key, error)
 }
 
-// Config configures an [Authenticator] (and, through Issuers and Now, a
+// Config configures an [Authenticator] (and, through Issuers, a
 // [Verifier]). Issuers is required; every other zero field means the
 // default written on it.
 type Config struct {
@@ -42,9 +42,6 @@ type Config struct {
 
 	// Cache configures the verified-token cache (on by default).
 	Cache CacheConfig
-
-	// Now is the clock. Default: time.Now.
-	Now func() time.Time
 
 	// Logger receives a Debug record for every rejection, with the reason
 	// (never the token). Default: nil, which discards.

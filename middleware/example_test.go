@@ -156,11 +156,11 @@ func ExampleIssuer() {
 		fmt.Fprintln(w, "hello from", t.Registered.Issuer)
 	}))
 	for _, token := range []string{
-		verdocs.Token(session.ActiveSession{Sub: "ada"}, jwkstest.WithAudience("https://api.verdocs.test")),
-		entra.Token(session.ActiveSession{Sub: "grace"}, jwkstest.WithAudience("api://orders"), jwkstest.WithClaim("roles", []string{"reader"})),
-		entra.Token(session.ActiveSession{Sub: "eve"}, jwkstest.WithAudience("api://orders"),
-			jwkstest.WithIssuer("https://login.example.test/other-tenant/v2.0")),
-		verdocs.Token(session.ActiveSession{Sub: "ada"}, jwkstest.WithAudience("api://orders")),
+		verdocs.Token(session.ActiveSession{Sub: "ada"}, jwkstest.WithClaim("aud", "https://api.verdocs.test")),
+		entra.Token(session.ActiveSession{Sub: "grace"}, jwkstest.WithClaim("aud", "api://orders"), jwkstest.WithClaim("roles", []string{"reader"})),
+		entra.Token(session.ActiveSession{Sub: "eve"}, jwkstest.WithClaim("aud", "api://orders"),
+			jwkstest.WithClaim("iss", "https://login.example.test/other-tenant/v2.0")),
+		verdocs.Token(session.ActiveSession{Sub: "ada"}, jwkstest.WithClaim("aud", "api://orders")),
 	} {
 		req := httptest.NewRequest("GET", "/", nil)
 		req.Header.Set("Authorization", "Bearer "+token)
@@ -212,7 +212,7 @@ func ExampleVerifier_Verify() {
 	}}})
 	tok, err := v.Verify(context.Background(), idp.Token(session.ActiveSession{Sub: "ada"}))
 	fmt.Println(tok.Active.Sub, err)
-	_, err = v.Verify(context.Background(), idp.Token(session.ActiveSession{Sub: "ada"}, jwkstest.WithExpiresIn(-time.Hour)))
+	_, err = v.Verify(context.Background(), idp.Token(session.ActiveSession{Sub: "ada"}, jwkstest.WithClaim("exp", time.Now().Add(-time.Hour))))
 	var e *middleware.Error
 	if errors.As(err, &e) {
 		fmt.Println(e.Reason.String(), e.Description, errors.Is(err, middleware.ErrExpired))
@@ -260,7 +260,7 @@ func ExampleClaimMap() {
 		Claims: middleware.ClaimMap{Roles: "realm_access.roles"},
 	}}})
 	tok, err := v.Verify(context.Background(), idp.RawToken(map[string]any{
-		"iss": idp.URL(), "aud": "account", "sub": "f81d4fae", "exp": idp.Now().Add(time.Hour).Unix(),
+		"iss": idp.URL(), "aud": "account", "sub": "f81d4fae", "exp": time.Now().Add(time.Hour).Unix(),
 		"realm_access": map[string]any{"roles": []string{"owner", "offline_access"}},
 	}))
 	fmt.Println(err, tok.Active.HasRole("owner"), len(tok.Active.Roles))

@@ -49,7 +49,7 @@ func formatInt(v int64) string {
 func BenchmarkForged16K(b *testing.B) {
 	idp := jwkstest.New("https://auth.example.test/")
 	b.Cleanup(idp.Close)
-	kid := idp.Rotate(jwkstest.RS256)
+	kid := idp.Rotate("RS256")
 	keys, err := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.StaticSource(idp.JWKS())}})
 	if err != nil {
 		b.Fatal(err)

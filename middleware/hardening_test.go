@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -28,10 +29,10 @@ import (
 func TestEmptyKIDIsRefused(t *testing.T) {
 	f := newFixture(t, nil)
 	s := fullSession()
-	// The set has one RS256 key, so "no kid" would find it.
-	res := f.do(t, f.auth.Handler(reportHandler), bearer(f.idp.Token(s, jwkstest.WithoutHeader("kid"))))
+	// The set has one ES256 key, so "no kid" would find it.
+	res := f.do(t, f.auth.Handler(reportHandler), bearer(f.idp.Token(s, jwkstest.WithHeader("kid", nil))))
 	require.Equal(t, 200, res.status, res.body)
-	res = f.do(t, f.auth.Handler(reportHandler), bearer(f.idp.Token(s, jwkstest.WithKID(""))))
+	res = f.do(t, f.auth.Handler(reportHandler), bearer(f.idp.Token(s, jwkstest.WithHeader("kid", ""))))
 	assert.Equal(t, 401, res.status)
 	assert.Equal(t, invalidToken("malformed token"), res.challenge)
 	assert.Equal(t, map[string]any{"error": "invalid_token", "error_description": "malformed token"}, res.body)
@@ -44,7 +45,7 @@ func TestQueryParameterNameEncoded(t *testing.T) {
 		c.Extractors = []middleware.Extractor{middleware.FromAuthorizationHeader, middleware.FromQuery("token")}
 	})
 	good := f.idp.Token(fullSession())
-	expired := f.idp.Token(fullSession(), jwkstest.WithExpiresIn(-time.Hour))
+	expired := f.idp.Token(fullSession(), expired())
 	query := func(q string) func(*http.Request) {
 		return func(r *http.Request) { r.URL.RawQuery = q }
 	}
@@ -126,7 +127,7 @@ func TestEmptyGuardsPanic(t *testing.T) {
 func TestForgedTokenWorkBounded(t *testing.T) {
 	idp := jwkstest.New("https://auth.example.test/")
 	t.Cleanup(idp.Close)
-	kid := idp.Rotate(jwkstest.RS256)
+	kid := idp.Rotate("RS256")
 	keys, err := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.StaticSource(idp.JWKS())}})
 	require.NoError(t, err)
 	t.Cleanup(func() { keys.Close() })
@@ -164,7 +165,7 @@ func TestForgedTokenWorkBounded(t *testing.T) {
 func TestCacheBoundedByBytesThroughHandler(t *testing.T) {
 	const maxBytes = 2 << 20
 	f := newFixture(t, func(c *middleware.Config) { c.Cache.MaxBytes = maxBytes })
-	ec := f.idp.AddKey(jwkstest.ES256)
+	ec := f.idp.AddKey("ES256")
 	s := fullSession()
 	pad := strings.Repeat("x", 11<<10)
 	toks := make([]string, 300)
@@ -243,12 +244,17 @@ func TestSessionChangesStayInTheirRequest(t *testing.T) {
 // the Verdocs 6.x session kinds, null and empty kind markers, names that
 // encoding/json would fold together, and NumericDates with a fraction at
 // the edges of the 30 s leeway. Each row failed before its fix (the 6.x user
-// row excepted: it guards the accepted shape).
-func TestClaimVerdicts(t *testing.T) {
+// row excepted: it guards the accepted shape). It runs in a synctest bubble
+// (without subtests, which a bubble does not allow), where time stands still
+// between minting and verifying: the fractions at the edges of the leeway
+// always get the same verdict.
+func TestClaimVerdicts(t *testing.T) { synctest.Test(t, testClaimVerdicts) }
+
+func testClaimVerdicts(t *testing.T) {
 	f := newFixture(t, nil)
 	signingOK := newFixture(t, func(c *middleware.Config) { c.Issuers[0].AllowSigningSessions = true })
 	boundOK := newFixture(t, func(c *middleware.Config) { c.Issuers[0].InsecureAcceptBoundTokensAsBearer = true })
-	now := f.clock.Now().Unix()
+	now := time.Now().Unix()
 	s := fullSession()
 	base := func(f *fixture, extra map[string]any) string {
 		c := map[string]any{"iss": f.idp.URL(), "aud": jwkstest.DefaultAudience, "sub": "auth0|42",
@@ -286,7 +292,7 @@ func TestClaimVerdicts(t *testing.T) {
 			return f.idp.Token(s, jwkstest.WithClaim("cnf", map[string]any{"x5t#S256": "bwcK0esc3ACC3DB2Y5_lESsXE8o9ltc05O89jdN-dg2"}))
 		}, 401, "token is sender-constrained"},
 		{"cnf empty object", f, func(f *fixture) string { return f.idp.Token(s, jwkstest.WithClaim("cnf", map[string]any{})) }, 401, "token is sender-constrained"},
-		{"cnf null", f, func(f *fixture) string { return f.idp.Token(s, jwkstest.WithClaim("cnf", nil)) }, 401, "claims invalid"},
+		{"cnf null", f, func(f *fixture) string { return f.idp.Token(s, jwkstest.WithClaim("cnf", json.RawMessage("null"))) }, 401, "claims invalid"},
 		{"cnf with the loud switch", boundOK, func(f *fixture) string {
 			return f.idp.Token(s, jwkstest.WithClaim("cnf", map[string]any{"jkt": "x"}))
 		}, 200, "auth0|42"},
@@ -320,20 +326,17 @@ func TestClaimVerdicts(t *testing.T) {
 		{"lifetime 24h+30s", f, func(f *fixture) string { return base(f, map[string]any{"exp": now + 86430}) }, 200, "auth0|42"},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			res := tt.f.do(t, tt.f.auth.Handler(reportHandler), bearer(tt.token(tt.f)))
-			assert.Equal(t, tt.status, res.status, res.body)
-			if tt.status == 200 && tt.desc == "" { // a signing session
-				assert.Contains(t, res.body, "document_id")
-				assert.NotContains(t, res.body, "sub")
-				return
-			}
-			if tt.status == 200 {
-				assert.Equal(t, tt.desc, res.body["sub"], res.body)
-				return
-			}
-			assert.Equal(t, invalidToken(tt.desc), res.challenge)
-			assert.Equal(t, map[string]any{"error": "invalid_token", "error_description": tt.desc}, res.body)
-		})
+		res := tt.f.do(t, tt.f.auth.Handler(reportHandler), bearer(tt.token(tt.f)))
+		assert.Equal(t, tt.status, res.status, "%s: %v", tt.name, res.body)
+		switch {
+		case tt.status == 200 && tt.desc == "": // a signing session
+			assert.Contains(t, res.body, "document_id", tt.name)
+			assert.NotContains(t, res.body, "sub", tt.name)
+		case tt.status == 200:
+			assert.Equal(t, tt.desc, res.body["sub"], "%s: %v", tt.name, res.body)
+		default:
+			assert.Equal(t, invalidToken(tt.desc), res.challenge, tt.name)
+			assert.Equal(t, map[string]any{"error": "invalid_token", "error_description": tt.desc}, res.body, tt.name)
+		}
 	}
 }

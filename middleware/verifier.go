@@ -29,23 +29,20 @@ const maxTokenSize = 16 << 10
 type Verifier struct {
 	policies policies
 	form     jws.Policy // size and form; the algorithm and typ come from the policy
-	now      func() time.Time
 }
 
-// NewVerifier validates cfg.Issuers (and takes cfg.Now; the other fields
-// configure the HTTP adapter and are not used) and returns a Verifier. It does no network I/O. A contradictory policy (two policies for
-// one issuer, a template without Tenants, an algorithm that is not
-// supported …) fails with an error wrapping [ErrConfig] that names it.
+// NewVerifier validates cfg.Issuers (the other fields configure the HTTP
+// adapter and are not used) and returns a Verifier. It does no network I/O.
+// A contradictory policy (two policies for one issuer, a template without
+// Tenants, an algorithm that is not supported …) fails with an error
+// wrapping [ErrConfig] that names it. Its clock is [time.Now]; tests move
+// it with testing/synctest.
 func NewVerifier(cfg Config) (*Verifier, error) {
 	ps, err := newPolicies(cfg.Issuers)
 	if err != nil {
 		return nil, err
 	}
-	v := &Verifier{policies: ps, form: jws.Policy{MaxTokenSize: maxTokenSize}, now: cfg.Now}
-	if v.now == nil {
-		v.now = time.Now
-	}
-	return v, nil
+	return &Verifier{policies: ps, form: jws.Policy{MaxTokenSize: maxTokenSize}}, nil
 }
 
 // Verify verifies a compact token and returns it decoded: the session, the
@@ -53,7 +50,7 @@ func NewVerifier(cfg Config) (*Verifier, error) {
 // is an *[Error]: errors.Is(err, ErrExpired), errors.Is(err,
 // ErrInvalidToken), errors.Is(err, jwks.ErrUnavailable) ….
 func (v *Verifier) Verify(ctx context.Context, token string) (*session.Token, error) {
-	tok, _, err := v.verify(ctx, token, v.now())
+	tok, _, err := v.verify(ctx, token, time.Now())
 	if err != nil {
 		return nil, err
 	}

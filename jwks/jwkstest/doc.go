@@ -1,67 +1,48 @@
 // Package jwkstest is a test kit for code that verifies tokens with
 // sessiongate: an in-process identity provider that serves an OpenID Connect
-// discovery document and a JWK set, mints signed tokens for sessions, and
-// misbehaves on request. It needs no network beyond loopback and no real
-// identity provider, in the spirit of go-oidc's oidctest.
+// discovery document and a JWK set, mints signed tokens, and misbehaves on
+// request. It needs no real identity provider and, [NewServer] aside, no
+// network, in the spirit of go-oidc's oidctest.
 //
-// It is for tests (and development servers) only: setup mistakes such as an
-// unsupported algorithm or an unknown kid panic, while serving and minting
-// never do. Its RSA keys come from a pool of pre-generated keys that are
-// public: never use the kit to protect anything.
+// It is for tests (and development servers): a setup mistake, such as an
+// unsupported algorithm or an unknown kid, panics with a message that names
+// the call and what was wrong; serving never panics.
 //
-// # Issuers and servers
+// # Issuers
 //
-// [NewServer] starts an [Issuer] on an httptest server whose URL is the
-// issuer identifier; [New] makes one for an issuer URL of your choice whose
-// [Issuer.Handler] you serve yourself, e.g. on the router of a development
-// server. Either way the issuer serves
+// [New] makes an [Issuer] for an issuer URL of your choice. Its key set is
+// fetched through [Issuer.Client], an HTTP client that answers in process,
+// or from [Issuer.Handler] mounted on your own router; [Issuer.JWKS] is the
+// document itself, for a static source. [NewServer] serves the issuer on a
+// loopback httptest server whose URL is the issuer URL. Either way the issuer
+// serves
 //
 //	GET <issuer>/.well-known/openid-configuration
 //	GET <issuer>/.well-known/jwks.json
 //
-// and counts the requests ([Issuer.JWKSRequests]).
-//
 // # Keys
 //
-// A new Issuer has one RS256 signing key. [Issuer.AddKey], [Issuer.Rotate],
-// [Issuer.RemoveKey] and [Issuer.SetSigner] manage keys for RS256, RS384,
-// RS512, PS256, PS384, PS512, ES256, ES384, ES512, EdDSA and Ed25519 (an
-// Ed25519 key published with "alg": "Ed25519", as RFC 9864 names it);
-// [Issuer.ImportKey] and [Issuer.AddRawJWK] publish keys you made, hostile
-// ones included.
+// A new Issuer signs with an ES256 key. [Issuer.Rotate] makes a new key the
+// signer, [Issuer.AddKey] publishes one more, [Issuer.RemoveKey] withdraws
+// one, for RS256, RS384, RS512, PS256, PS384, PS512, ES256, ES384, ES512,
+// EdDSA and Ed25519; RSA keys are generated when asked for. [Issuer.ImportKey]
+// publishes a key you made.
 //
 // # Tokens
 //
-// [Issuer.Token] mints an access token for a [session.ActiveSession] with
-// the claims namespaced as the identity provider sends them,
-// [Issuer.SigningToken] one for a [session.SigningSession], and
-// [Issuer.RawToken] one for any claims. Options such as [WithAudience],
-// [WithExpiresIn], [WithKID], [WithAlg] and [WithHeader] craft invalid and
-// hostile tokens; [Issuer.Sign] signs raw bytes.
+// [Issuer.Token] mints an access token for a session.ActiveSession, with the
+// claims namespaced as the identity provider sends them;
+// [Issuer.SigningToken] one for a session.SigningSession; [Issuer.RawToken]
+// one with exactly the claims you give. [WithClaim] and [WithHeader] set or
+// remove any claim or header parameter, [WithKey] picks the signing key, and
+// [Issuer.Sign] signs any bytes, JSON or not.
 //
 // # Faults and time
 //
-// [Issuer.SetJWKSFault] and [Issuer.SetDiscoveryFault] make an endpoint
-// fail, hang, slow down, send an oversized or invalid body, redirect, or set
-// caching headers ([Fault]). [Clock] is a fake clock for the issuer and for
-// the code under test.
-//
-// # Example
-//
-//	func TestMe(t *testing.T) {
-//		idp := jwkstest.NewServer()
-//		defer idp.Close()
-//		h := newHandler(idp.URL(), jwkstest.DefaultAudience) // your code
-//
-//		req := httptest.NewRequest("GET", "/me", nil)
-//		req.Header.Set("Authorization", "Bearer "+idp.Token(session.ActiveSession{
-//			Sub:   "user-1",
-//			Roles: []session.Role{{ID: session.RoleOwner}},
-//		}))
-//		rec := httptest.NewRecorder()
-//		h.ServeHTTP(rec, req)
-//		if rec.Code != 200 {
-//			t.Fatalf("status %d", rec.Code)
-//		}
-//	}
+// [Issuer.SetFault] makes the JWK set or the discovery document answer
+// with another status or body, a Cache-Control header, or hang ([Fault]).
+// Tokens take their time from [time.Now]: inside a testing/synctest bubble
+// that is the bubble's fake clock, and with [Issuer.Client] (no network) the
+// code under test can fetch keys there too, so a test lets an hour pass with
+// time.Sleep, in no time.
 package jwkstest

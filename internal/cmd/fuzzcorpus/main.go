@@ -33,27 +33,38 @@ func str(s string) string   { return fmt.Sprintf("string(%q)", s) }
 func bytes(s string) string { return fmt.Sprintf("[]byte(%q)", s) }
 func b64(s string) string   { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 
+// withSignature replaces the signature of a compact JWS.
+func withSignature(token string, sig []byte) string {
+	return token[:strings.LastIndexByte(token, '.')+1] + base64.RawURLEncoding.EncodeToString(sig)
+}
+
 func main() {
-	clock := jwkstest.NewClock(time.Unix(1_764_000_000, 0))
+	now := time.Unix(1_764_000_000, 0) // the tokens' iat, whenever the corpus is written
 	idp := jwkstest.New("https://corpus.example.test/")
-	idp.SetClock(clock)
-	ec := idp.AddKey(jwkstest.ES256)
-	ed := idp.AddKey(jwkstest.EdDSA)
+	rsaKID := idp.Rotate("RS256")
+	ec := idp.AddKey("ES256")
+	ed := idp.AddKey("EdDSA")
 	org := session.Organization{ID: "org-1", Name: "Analytical Engines"}
 	s := session.ActiveSession{Sub: "auth0|42", Email: "ada@example.com", EmailVerified: true, ProfileID: "p-1", OrganizationID: "org-1",
 		Roles: []session.Role{{ID: "owner", Name: "owner"}}, Permissions: []session.Permission{{ID: "org:view", Name: "org:view"}},
-		Plans: []session.Plan{"org:standard"}, Profile: session.Profile{ID: "p-1", Organization: org}}
+		Plans: []session.Plan{"org:standard"}, Profile: session.Profile{ID: "p-1", Organization: org},
+		IssuedAt: now.Unix(), ExpiresAt: now.Add(time.Hour).Unix()}
+	named := s // roles and permissions with names: written as {"id","name"} objects
+	named.Roles = []session.Role{{ID: "owner", Name: "Owner"}}
 	good := idp.Token(s)
 	parts := strings.Split(good, ".")
-	der, _ := x509.MarshalPKIXPublicKey(idp.SigningKey().Public().(*rsa.PublicKey))
-	jwk, _ := json.Marshal(idp.SigningKey().JWK())
+	der, _ := x509.MarshalPKIXPublicKey(idp.Key(rsaKID).Public().(*rsa.PublicKey))
+	var set struct{ Keys []map[string]any }
+	_ = json.Unmarshal(idp.JWKS(), &set)
+	rsaJWK := set.Keys[1] // the first is the issuer's initial ES256 key
+	jwk, _ := json.Marshal(rsaJWK)
 	tokens := []string{
-		good, idp.Token(s, jwkstest.WithKey(ec)), idp.Token(s, jwkstest.WithKey(ed)), idp.Token(s, jwkstest.WithIDNameObjects()),
+		good, idp.Token(s, jwkstest.WithKey(ec)), idp.Token(s, jwkstest.WithKey(ed)), idp.Token(named),
 		b64(`{"alg":"none"}`) + "." + parts[1] + ".", b64(`{"alg":"None"}`) + "." + parts[1] + "." + parts[2],
 		b64(`{"alg":"NONE"}`) + "." + parts[1] + ".", b64(`{"alg":"HS256"}`) + "." + parts[1] + "." + parts[2],
-		idp.Token(s, jwkstest.WithAlg("ES256")), idp.Token(s, jwkstest.WithAlg("PS256")), idp.Token(s, jwkstest.WithoutHeader("alg")),
-		idp.Token(s, jwkstest.WithKID(ec)), idp.Token(s, jwkstest.WithKID("../../../../etc/passwd")), idp.Token(s, jwkstest.WithKID("' OR 1=1 --")),
-		idp.Token(s, jwkstest.WithHeader("jwk", idp.SigningKey().JWK())), idp.Token(s, jwkstest.WithHeader("jku", "https://evil.example/jwks.json")),
+		idp.Token(s, jwkstest.WithHeader("alg", "ES256")), idp.Token(s, jwkstest.WithHeader("alg", "PS256")), idp.Token(s, jwkstest.WithHeader("alg", nil)),
+		idp.Token(s, jwkstest.WithHeader("kid", ec)), idp.Token(s, jwkstest.WithHeader("kid", "../../../../etc/passwd")), idp.Token(s, jwkstest.WithHeader("kid", "' OR 1=1 --")),
+		idp.Token(s, jwkstest.WithHeader("jwk", rsaJWK)), idp.Token(s, jwkstest.WithHeader("jku", "https://evil.example/jwks.json")),
 		idp.Token(s, jwkstest.WithHeader("x5u", "https://evil.example/c.pem")), idp.Token(s, jwkstest.WithHeader("x5c", []string{base64.StdEncoding.EncodeToString(der)})),
 		idp.Token(s, jwkstest.WithHeader("crit", []string{"exp"})), idp.Token(s, jwkstest.WithHeader("crit", []string{})),
 		idp.Token(s, jwkstest.WithHeader("crit", []string{"b64"}), jwkstest.WithHeader("b64", false)), idp.Token(s, jwkstest.WithHeader("cty", "JWT")),
@@ -66,12 +77,12 @@ func main() {
 		idp.Sign([]byte(`{"alg":"RS256"}`), []byte(`{"iss":"a","iss":"b","exp":1}`)),
 		idp.Sign([]byte(`{"alg":"RS256"}`), []byte(`{"exp":1}{}`)),
 		idp.Sign([]byte(`{"alg":"RS256"}`), []byte("{\"sub\":\"\xff\"}")),
-		idp.Token(s, jwkstest.WithoutClaims("exp")), idp.Token(s, jwkstest.WithClaim("exp", 0)), idp.Token(s, jwkstest.WithClaim("exp", -1)),
-		idp.Token(s, jwkstest.WithClaim("exp", "1764003600")), idp.Token(s, jwkstest.WithClaim("exp", 1e18)), idp.Token(s, jwkstest.WithClaim("exp", nil)),
-		idp.Token(s, jwkstest.WithIssuedAt(clock.Now().Add(time.Hour))), idp.Token(s, jwkstest.WithNotBefore(clock.Now().Add(time.Hour))),
-		idp.Token(s, jwkstest.WithAudience("https://other.example")), idp.Token(s, jwkstest.WithClaim("aud", []string{})),
-		idp.Token(s, jwkstest.WithIssuer("https://corpus.example.test")),
-		idp.Token(s, jwkstest.WithKey(ec), jwkstest.WithSignatureFunc(func([]byte) []byte { return make([]byte, 64) })),
+		idp.Token(s, jwkstest.WithClaim("exp", nil)), idp.Token(s, jwkstest.WithClaim("exp", 0)), idp.Token(s, jwkstest.WithClaim("exp", -1)),
+		idp.Token(s, jwkstest.WithClaim("exp", "1764003600")), idp.Token(s, jwkstest.WithClaim("exp", 1e18)), idp.Token(s, jwkstest.WithClaim("exp", json.RawMessage("null"))),
+		idp.Token(s, jwkstest.WithClaim("iat", now.Add(time.Hour))), idp.Token(s, jwkstest.WithClaim("nbf", now.Add(time.Hour))),
+		idp.Token(s, jwkstest.WithClaim("aud", "https://other.example")), idp.Token(s, jwkstest.WithClaim("aud", []string{})),
+		idp.Token(s, jwkstest.WithClaim("iss", "https://corpus.example.test")),
+		withSignature(idp.Token(s, jwkstest.WithKey(ec)), make([]byte, 64)),
 		string(jwk),
 	}
 	for i, t := range tokens {
