@@ -44,7 +44,7 @@ type config struct {
 	// ClaimsNamespace is the prefix of custom claim names.
 	ClaimsNamespace string
 	// Typ, when set, is the required "typ" header of tokens, e.g. "at+jwt"
-	// for RFC 9068 access tokens (middleware.TokenRules.Typ).
+	// for RFC 9068 access tokens (middleware.Issuer.Typ).
 	Typ string
 	// InsecureAllowHTTPJWKS permits an http:// JWKS URL for a host that is
 	// not loopback.

@@ -17,14 +17,6 @@ const (
 	DefaultMaxKIDLength = 256
 )
 
-// DefaultAlgorithms returns a new slice of the algorithms a zero Policy
-// allows: every algorithm of the internal/jwa table (RS256 RS384 RS512 PS256
-// PS384 PS512 ES256 ES384 ES512 EdDSA Ed25519). HMAC (HS*) and "none" are
-// not in it and can never be allowed: a token signed with a shared secret,
-// or not at all, is never accepted. Ed25519 has two names, EdDSA and
-// Ed25519, verified alike; a policy allows each name on its own.
-func DefaultAlgorithms() []string { return jwa.Supported.Names() }
-
 // Policy is the form and header policy that [Policy.ParseInto] enforces before
 // any cryptography. The zero value (and a nil *Policy) applies the
 // documented defaults.
@@ -33,7 +25,7 @@ func DefaultAlgorithms() []string { return jwa.Supported.Names() }
 // any number of goroutines as long as nobody modifies it.
 type Policy struct {
 	// Algorithms lists the allowed JWA "alg" values, compared exactly
-	// (case-sensitive). nil means [DefaultAlgorithms]. Only the algorithms
+	// (case-sensitive). nil means every algorithm of the internal/jwa table. Only the algorithms
 	// of the internal/jwa table can be allowed: "none", HS256/HS384/HS512 and
 	// unknown names make [Policy.Validate] fail, and Parse never accepts
 	// them whatever the list says. A non-nil empty list allows nothing
