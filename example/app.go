@@ -66,15 +66,7 @@ func newApp(cfg config, baseURL string, logger *slog.Logger) (*app, error) {
 	policies := make([]middleware.Issuer, len(issuers))
 	for i := range issuers {
 		ic := &issuers[i]
-		keysCfg := jwks.Config{
-			Sources:                     []jwks.Source{ic.source()},
-			Logger:                      logger.With("issuer", ic.Issuer),
-			InsecureAllowHTTPForAnyHost: ic.InsecureAllowHTTPJWKS,
-		}
-		if cfg.tuneKeys != nil {
-			cfg.tuneKeys(&keysCfg)
-		}
-		keys, err := jwks.New(keysCfg)
+		keys, err := jwks.New(ic.keys(logger))
 		if err != nil {
 			a.Close()
 			return nil, fmt.Errorf("issuer %q: %w", ic.Issuer, err)

@@ -9,8 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-
-	"github.com/sessiongate/sessiongate/jwks"
+	"time"
 )
 
 // Defaults of the flags.
@@ -49,11 +48,9 @@ type config struct {
 	// InsecureAllowHTTPJWKS permits an http:// JWKS URL for a host that is
 	// not loopback.
 	InsecureAllowHTTPJWKS bool
-
-	// tuneKeys, when set (by tests only), adjusts the key set's
-	// configuration before it is built, e.g. shorter refresh intervals for
-	// the soak test.
-	tuneKeys func(*jwks.Config)
+	// JWKSRefresh, when not zero, is how often the key set is refetched
+	// (issuerConfig.JWKSRefresh).
+	JWKSRefresh time.Duration
 }
 
 // dev reports whether cfg selects development mode.
@@ -67,11 +64,15 @@ func (c config) issuers(devURL string) []issuerConfig {
 	case c.ConfigFile != "":
 		return c.Issuers
 	case c.dev():
-		return []issuerConfig{{Issuer: devURL, Discovery: true, Audiences: []string{c.Audience}, Typ: c.Typ, ClaimsNamespace: c.ClaimsNamespace}}
+		return []issuerConfig{{
+			Issuer: devURL, Discovery: true, Audiences: []string{c.Audience}, Typ: c.Typ,
+			ClaimsNamespace: c.ClaimsNamespace, JWKSRefresh: duration(c.JWKSRefresh),
+		}}
 	}
 	return []issuerConfig{{
 		Issuer: c.Issuer, JWKSURL: c.JWKSURL, Audiences: []string{c.Audience}, Typ: c.Typ,
 		ClaimsNamespace: c.ClaimsNamespace, InsecureAllowHTTPJWKS: c.InsecureAllowHTTPJWKS,
+		JWKSRefresh: duration(c.JWKSRefresh),
 	}}
 }
 
@@ -90,7 +91,7 @@ func usagef(format string, args ...any) error {
 }
 
 // envNames are the environment variables read as flag defaults.
-var envNames = []string{"ADDR", "CONFIG", "JWKS_URL", "ISSUER", "AUDIENCE", "CLAIMS_NAMESPACE", "TYP", "INSECURE_ALLOW_HTTP_JWKS"}
+var envNames = []string{"ADDR", "CONFIG", "JWKS_URL", "ISSUER", "AUDIENCE", "CLAIMS_NAMESPACE", "TYP", "INSECURE_ALLOW_HTTP_JWKS", "JWKS_REFRESH"}
 
 // newFlagSet returns the flag set that fills cfg. Each flag's default is its
 // environment variable when that is set and not empty, else the built-in
@@ -111,13 +112,21 @@ func newFlagSet(cfg *config, getenv func(string) string) (*flag.FlagSet, error) 
 		}
 		insecure = b
 	}
+	var refresh time.Duration
+	if v := getenv("JWKS_REFRESH"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			return nil, usagef("JWKS_REFRESH=%q is not a duration such as 5m", v)
+		}
+		refresh = d
+	}
 
 	fs := flag.NewFlagSet("example", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.StringVar(&cfg.Addr, "addr", env("ADDR", defaultAddr),
 		"TCP address to listen on [ADDR]")
 	fs.StringVar(&cfg.ConfigFile, "config", env("CONFIG", ""),
-		"JSON file of the trusted issuers ({\"issuers\":[…]}, see the README); not with -jwks-url, -issuer, -audience, -claims-namespace, -typ or -insecure-allow-http-jwks, which describe one issuer [CONFIG]")
+		"JSON file of the trusted issuers ({\"issuers\":[…]}, see the README); not with -jwks-url, -issuer, -audience, -claims-namespace, -typ, -insecure-allow-http-jwks or -jwks-refresh, which describe one issuer [CONFIG]")
 	fs.StringVar(&cfg.JWKSURL, "jwks-url", env("JWKS_URL", ""),
 		"identity provider's JWK set URL; https, or http for loopback hosts only; empty (and no -config): development mode with a built-in issuer [JWKS_URL]")
 	fs.StringVar(&cfg.Issuer, "issuer", env("ISSUER", ""),
@@ -130,6 +139,8 @@ func newFlagSet(cfg *config, getenv func(string) string) (*flag.FlagSet, error) 
 		"required token \"typ\" header, e.g. at+jwt (RFC 9068 access tokens); compared case-insensitively, \"application/\" optional; empty: not checked [TYP]")
 	fs.BoolVar(&cfg.InsecureAllowHTTPJWKS, "insecure-allow-http-jwks", insecure,
 		"INSECURE: accept an http:// -jwks-url for a host that is not loopback; anyone on the path can replace the keys [INSECURE_ALLOW_HTTP_JWKS]")
+	fs.DurationVar(&cfg.JWKSRefresh, "jwks-refresh", refresh,
+		"refetch the key set this often (1s to 24h), whatever the provider's Cache-Control says; 0: as Cache-Control says, within 1m to 24h, else every 15m [JWKS_REFRESH]")
 	return fs, nil
 }
 
@@ -173,6 +184,7 @@ func parseConfig(args []string, getenv func(string) string) (config, error) {
 var oneIssuerFlags = []struct{ flag, env string }{
 	{"jwks-url", "JWKS_URL"}, {"issuer", "ISSUER"}, {"audience", "AUDIENCE"},
 	{"claims-namespace", "CLAIMS_NAMESPACE"}, {"typ", "TYP"}, {"insecure-allow-http-jwks", "INSECURE_ALLOW_HTTP_JWKS"},
+	{"jwks-refresh", "JWKS_REFRESH"},
 }
 
 // oneIssuerFlagsUnset reports a one-issuer flag or variable given with
@@ -202,6 +214,9 @@ func (c *config) validate() error {
 	if c.ClaimsNamespace == "" {
 		return usagef("-claims-namespace must not be empty")
 	}
+	if err := checkRefresh(c.JWKSRefresh); err != nil {
+		return usagef("-jwks-refresh %v", err)
+	}
 	if c.dev() {
 		if c.Issuer != "" {
 			return usagef("-issuer needs -jwks-url: in development mode the issuer is the server itself")
@@ -225,6 +240,22 @@ func (c *config) validate() error {
 	}
 	if c.Audience == "" {
 		return usagef("-audience (or AUDIENCE) is required with -jwks-url")
+	}
+	return nil
+}
+
+// Bounds of a fixed refresh interval (-jwks-refresh, "jwks_refresh"): at
+// least a second, so that a typo cannot turn the server into a flood of
+// the provider, and at most a day, so that removed keys do not live on.
+const (
+	minFixedRefresh = time.Second
+	maxFixedRefresh = 24 * time.Hour
+)
+
+// checkRefresh checks a fixed refresh interval; 0 means none.
+func checkRefresh(d time.Duration) error {
+	if d != 0 && (d < minFixedRefresh || d > maxFixedRefresh) {
+		return fmt.Errorf("%v: must be between %v and %v (or 0: as the provider's Cache-Control says)", d, minFixedRefresh, maxFixedRefresh)
 	}
 	return nil
 }

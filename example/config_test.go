@@ -126,6 +126,15 @@ func TestParseConfig(t *testing.T) {
 			env:  map[string]string{"INSECURE_ALLOW_HTTP_JWKS": "true"},
 			want: config{Addr: defaultAddr, JWKSURL: "http://idp.internal/jwks", Issuer: "i", Audience: "a", ClaimsNamespace: defaultClaimsNamespace, InsecureAllowHTTPJWKS: true},
 		},
+		{name: "jwks refresh flag", args: append(prodArgs, "-jwks-refresh", "90s"), want: prod(config{JWKSRefresh: 90 * time.Second})},
+		{name: "jwks refresh variable", args: prodArgs, env: map[string]string{"JWKS_REFRESH": "1s"}, want: prod(config{JWKSRefresh: time.Second})},
+		{name: "jwks refresh flag beats variable", args: append(prodArgs, "-jwks-refresh", "24h"), env: map[string]string{"JWKS_REFRESH": "1s"}, want: prod(config{JWKSRefresh: 24 * time.Hour})},
+		{name: "jwks refresh 0: as the provider says", args: append(prodArgs, "-jwks-refresh", "0"), want: prod(config{})},
+		{
+			name: "jwks refresh in development mode",
+			args: []string{"-jwks-refresh", "5m"},
+			want: config{Addr: defaultAddr, Audience: devDefaultAudience, ClaimsNamespace: defaultClaimsNamespace, JWKSRefresh: 5 * time.Minute},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -170,6 +179,12 @@ func TestParseConfigErrors(t *testing.T) {
 		{name: "http jwks url for a remote host", args: append(without("-jwks-url"), "-jwks-url", "http://idp.example.com/jwks"), wantMsg: "http:// is accepted for loopback hosts only"},
 		{name: "http jwks url, insecure variable false", args: append(without("-jwks-url"), "-jwks-url", "http://idp.example.com/jwks"), env: map[string]string{"INSECURE_ALLOW_HTTP_JWKS": "0"}, wantMsg: "http:// is accepted for loopback hosts only"},
 		{name: "invalid boolean in env", env: map[string]string{"INSECURE_ALLOW_HTTP_JWKS": "yes please"}, wantMsg: `INSECURE_ALLOW_HTTP_JWKS="yes please" is not a boolean`},
+		{name: "jwks refresh not a duration", args: append(prod, "-jwks-refresh", "5"), wantMsg: `invalid value "5" for flag -jwks-refresh`},
+		{name: "jwks refresh variable not a duration", env: map[string]string{"JWKS_REFRESH": "often"}, wantMsg: `JWKS_REFRESH="often" is not a duration such as 5m`},
+		{name: "jwks refresh under a second", args: append(prod, "-jwks-refresh", "300ms"), wantMsg: "-jwks-refresh 300ms: must be between 1s and 24h0m0s"},
+		{name: "jwks refresh over a day", args: append(prod, "-jwks-refresh", "25h"), wantMsg: "-jwks-refresh 25h0m0s: must be between 1s and 24h0m0s"},
+		{name: "jwks refresh negative", args: append(prod, "-jwks-refresh", "-1m"), wantMsg: "-jwks-refresh -1m0s: must be between"},
+		{name: "jwks refresh negative in development mode", args: []string{"-jwks-refresh", "-1m"}, wantMsg: "-jwks-refresh -1m0s: must be between"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sessiongate/sessiongate/jwks"
 	"github.com/sessiongate/sessiongate/middleware"
@@ -64,6 +66,43 @@ type issuerConfig struct {
 	// InsecureAllowHTTPJWKS permits http:// for the JWK set (or the
 	// discovery) of a host that is not loopback, for this issuer only.
 	InsecureAllowHTTPJWKS bool `json:"insecure_allow_http_jwks"`
+	// JWKSRefresh, when given ("5m", 1 s to 24 h), is how often the key set
+	// is refetched, whatever the provider's Cache-Control says, as Envoy's
+	// cache_duration does. Omitted: as Cache-Control says, within 1 min to
+	// 24 h, else every 15 min (jwks.RefreshConfig). Failed fetches are
+	// retried with jwks's backoff either way.
+	JWKSRefresh duration `json:"jwks_refresh"`
+}
+
+// duration is a time.Duration written in JSON as Go writes durations
+// ("90s", "5m").
+type duration time.Duration
+
+// UnmarshalJSON reads a duration string.
+func (d *duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return fmt.Errorf(`"jwks_refresh": %s where a duration string such as "5m" is expected`, b)
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf(`"jwks_refresh": %q is not a duration such as "5m"`, s)
+	}
+	*d = duration(v)
+	return nil
+}
+
+// keys is the configuration of the issuer's key set.
+func (ic *issuerConfig) keys(logger *slog.Logger) jwks.Config {
+	c := jwks.Config{
+		Sources:                     []jwks.Source{ic.source()},
+		Logger:                      logger.With("issuer", ic.Issuer),
+		InsecureAllowHTTPForAnyHost: ic.InsecureAllowHTTPJWKS,
+	}
+	if d := time.Duration(ic.JWKSRefresh); d != 0 {
+		c.Refresh = jwks.RefreshConfig{Interval: d, Min: d, Max: d}
+	}
+	return c
 }
 
 // fileFields and issuerFields are the names the file may use, exactly.
@@ -73,6 +112,7 @@ var (
 		"issuer", "jwks_url", "discovery", "audiences", "algorithms", "typ", "tenants",
 		"namespaced_only", "required_scopes", "claims_namespace", "roles_claim",
 		"permissions_claim", "plans_claim", "allow_signing_sessions", "insecure_allow_http_jwks",
+		"jwks_refresh",
 	}
 )
 
@@ -238,6 +278,9 @@ func (ic *issuerConfig) check() error {
 		}
 	default:
 		return errors.New(`one of "jwks_url" or "discovery": true is required`)
+	}
+	if err := checkRefresh(time.Duration(ic.JWKSRefresh)); err != nil {
+		return fmt.Errorf(`"jwks_refresh" %v`, err)
 	}
 	template := strings.Contains(ic.Issuer, tenantSegment)
 	switch {

@@ -1,10 +1,12 @@
 package main
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -45,7 +47,8 @@ const twoIssuers = `{
       "permissions_claim": "permissions",
       "plans_claim": "plans",
       "allow_signing_sessions": true,
-      "insecure_allow_http_jwks": false
+      "insecure_allow_http_jwks": false,
+      "jwks_refresh": "10m"
     }
   ]
 }`
@@ -70,6 +73,7 @@ func TestReadConfigFile(t *testing.T) {
 			PlansClaim:       "plans",
 
 			AllowSigningSessions: true,
+			JWKSRefresh:          duration(10 * time.Minute),
 		},
 	}
 	assert.Equal(t, want, got)
@@ -119,13 +123,36 @@ func TestReadConfigFile(t *testing.T) {
 }
 
 // The flags are the one-issuer shorthand of the same structure.
+// Each issuer's key set: its source, its own logger attribute, the
+// insecure switch for that issuer only, and a fixed refresh interval only
+// when jwks_refresh is given (else jwks's defaults, which follow the
+// provider's Cache-Control).
+func TestIssuerKeysConfig(t *testing.T) {
+	logger := slog.New(slog.DiscardHandler)
+	ic := issuerConfig{Issuer: "https://a.example/", JWKSURL: "http://a.internal/jwks", InsecureAllowHTTPJWKS: true}
+	c := ic.keys(logger)
+	assert.Equal(t, []jwks.Source{ic.source()}, c.Sources)
+	assert.True(t, c.InsecureAllowHTTPForAnyHost)
+	assert.Equal(t, jwks.RefreshConfig{}, c.Refresh, "no jwks_refresh: the defaults")
+	set, err := jwks.New(c)
+	require.NoError(t, err)
+	set.Close()
+
+	ic.JWKSRefresh = duration(90 * time.Second)
+	c = ic.keys(logger)
+	assert.Equal(t, jwks.RefreshConfig{Interval: 90 * time.Second, Min: 90 * time.Second, Max: 90 * time.Second}, c.Refresh)
+	set, err = jwks.New(c)
+	require.NoError(t, err, "a fixed interval is a valid key-set configuration")
+	set.Close()
+}
+
 func TestFlagsAsOneIssuer(t *testing.T) {
 	cfg, err := parseConfig([]string{"-jwks-url", "http://idp.internal/jwks", "-issuer", "https://idp.internal/", "-audience", "a",
-		"-typ", "at+jwt", "-claims-namespace", "urn:ns:", "-insecure-allow-http-jwks"}, envFunc(nil))
+		"-typ", "at+jwt", "-claims-namespace", "urn:ns:", "-insecure-allow-http-jwks", "-jwks-refresh", "2m"}, envFunc(nil))
 	require.NoError(t, err)
 	assert.Equal(t, []issuerConfig{{
 		Issuer: "https://idp.internal/", JWKSURL: "http://idp.internal/jwks", Audiences: []string{"a"}, Typ: "at+jwt",
-		ClaimsNamespace: "urn:ns:", InsecureAllowHTTPJWKS: true,
+		ClaimsNamespace: "urn:ns:", InsecureAllowHTTPJWKS: true, JWKSRefresh: duration(2 * time.Minute),
 	}}, cfg.issuers("http://unused"))
 
 	cfg, err = parseConfig(nil, envFunc(nil))
@@ -186,6 +213,10 @@ func TestReadConfigFileErrors(t *testing.T) {
 		{"empty required_scopes", issuer(`{"issuer":"https://a.example/","discovery":true,"audiences":["x"],"required_scopes":[]}`), `"required_scopes" is empty`},
 		{"scope with a space", issuer(`{"issuer":"https://a.example/","discovery":true,"audiences":["x"],"required_scopes":["a b"]}`), `"required_scopes"[0] "a b" is not an OAuth scope`},
 		{"two entries for one issuer", issuer(exact + `,` + exact), `a second policy for this issuer`},
+		{"jwks_refresh not a string", issuer(`{"issuer":"https://a.example/","discovery":true,"audiences":["x"],"jwks_refresh":600}`), `issuers[0] "https://a.example/": "jwks_refresh": 600 where a duration string such as "5m" is expected`},
+		{"jwks_refresh not a duration", issuer(`{"issuer":"https://a.example/","discovery":true,"audiences":["x"],"jwks_refresh":"10"}`), `"jwks_refresh": "10" is not a duration such as "5m"`},
+		{"jwks_refresh too short", issuer(`{"issuer":"https://a.example/","discovery":true,"audiences":["x"],"jwks_refresh":"10ms"}`), `"jwks_refresh" 10ms: must be between 1s and 24h0m0s`},
+		{"jwks_refresh too long", issuer(`{"issuer":"https://a.example/","discovery":true,"audiences":["x"],"jwks_refresh":"48h"}`), `"jwks_refresh" 48h0m0s: must be between 1s and 24h0m0s`},
 		{"template in the middle of a segment", issuer(`{"issuer":"https://b.example/t{tenantid}/v2.0","jwks_url":"https://b.example/keys","audiences":["y"],"tenants":["t"]}`), `{tenantid} must appear once, as a whole path segment`},
 	}
 	for _, tt := range tests {
@@ -235,6 +266,8 @@ func TestConfigWithOneIssuerFlags(t *testing.T) {
 		{"-claims-namespace", []string{"-config", path, "-claims-namespace", defaultClaimsNamespace}, nil, "-config and -claims-namespace cannot be combined"},
 		{"-typ", []string{"-config", path, "-typ", "at+jwt"}, nil, "-config and -typ cannot be combined"},
 		{"-insecure-allow-http-jwks", []string{"-config", path, "-insecure-allow-http-jwks=false"}, nil, "-config and -insecure-allow-http-jwks cannot be combined"},
+		{"-jwks-refresh", []string{"-config", path, "-jwks-refresh", "1m"}, nil, "-config and -jwks-refresh cannot be combined"},
+		{"JWKS_REFRESH", []string{"-config", path}, map[string]string{"JWKS_REFRESH": "1m"}, "-config and JWKS_REFRESH (environment) cannot be combined"},
 		{"ISSUER", []string{"-config", path}, map[string]string{"ISSUER": "x"}, "-config and ISSUER (environment) cannot be combined"},
 		{"CONFIG and -audience", []string{"-audience", "a"}, map[string]string{"CONFIG": path}, "-config and -audience cannot be combined"},
 		{"flags checked before the file is read", []string{"-config", "/nonexistent", "-issuer", "x"}, nil, "-config and -issuer cannot be combined"},

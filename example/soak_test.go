@@ -17,7 +17,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/sessiongate/sessiongate/jwks"
 	"github.com/sessiongate/sessiongate/jwks/jwkstest"
 )
 
@@ -88,17 +87,12 @@ func TestSoakOutageAndLoad(t *testing.T) {
 	rogue.AddKey("ES256")
 
 	const (
-		refreshEvery  = 300 * time.Millisecond
-		unknownWindow = time.Second
+		refreshEvery  = time.Second      // -jwks-refresh
+		unknownWindow = 30 * time.Second // jwks's default UnknownKID.Window
 	)
 	cfg := config{
 		JWKSURL: idp.JWKSURL(), Issuer: idp.URL(), Audience: jwkstest.DefaultAudience,
-		ClaimsNamespace: defaultClaimsNamespace,
-		tuneKeys: func(c *jwks.Config) {
-			c.Refresh = jwks.RefreshConfig{Interval: refreshEvery, Min: refreshEvery, Max: refreshEvery, MaxBackoff: time.Second}
-			c.UnknownKID.Window = unknownWindow
-			c.Fetch.Timeout = time.Second
-		},
+		ClaimsNamespace: defaultClaimsNamespace, JWKSRefresh: refreshEvery,
 	}
 	a, err := newApp(cfg, "", nil)
 	if err != nil {
