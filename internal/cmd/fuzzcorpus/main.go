@@ -84,6 +84,16 @@ func main() {
 		idp.Token(s, jwkstest.WithClaim("iss", "https://corpus.example.test")),
 		withSignature(idp.Token(s, jwkstest.WithKey(ec)), make([]byte, 64)),
 		string(jwk),
+		// The shapes of issues 10 and 12: scopes, sender-constrained and
+		// signing sessions, folded names, empty kid, the RFC 9864 name,
+		// fractional dates, a tenant's issuer.
+		idp.Token(s, jwkstest.WithClaim("scope", "documents:read profile")), idp.Token(s, jwkstest.WithClaim("scp", []string{"a", "b"})),
+		idp.Token(s, jwkstest.WithClaim("cnf", map[string]string{"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"})), idp.Token(s, jwkstest.WithClaim("cnf", nil)),
+		idp.Token(s, jwkstest.WithClaim("session_type", "signing"), jwkstest.WithClaim("envelope_id", "e-1")),
+		idp.Token(s, jwkstest.WithClaim("https://verdocs.com/session_type", "user"), jwkstest.WithClaim("session_type", "signing")),
+		idp.Token(s, jwkstest.WithClaim("SUB", "x")), idp.Token(s, jwkstest.WithClaim("\u017fub", "x")), idp.Token(s, jwkstest.WithHeader("kid", "")),
+		idp.Token(s, jwkstest.WithKey(ed), jwkstest.WithHeader("alg", "Ed25519")), idp.Token(s, jwkstest.WithClaim("exp", 1764003600.5)),
+		idp.Token(s, jwkstest.WithClaim("iss", "https://login.example.net/tenant-a/v2.0")),
 	}
 	for i, t := range tokens {
 		write("middleware/testdata/fuzz/FuzzAuthenticate", i, str(t))
@@ -107,7 +117,9 @@ func main() {
 		}
 	}
 	payloads = append(payloads, `{"permissions":[{"id":"a","name":"A"},"b"],"roles":[{"id":1}]}`, `{"profile":{"groups":[{"profiles":[{"phone":false}]}]}}`,
-		`{"https://verdocs.com/email":"a","email":1}`, `{"document_id":"d","access_key":{"id":"k","type":"email"}}`, `{"exp":1e400}`)
+		`{"https://verdocs.com/email":"a","email":1}`, `{"document_id":"d","access_key":{"id":"k","type":"email"}}`, `{"exp":1e400}`,
+		`{"sub":"a","SUB":"b"}`, "{\"sub\":\"a\",\"\u017fub\":\"b\"}", `{"session_type":"signing","envelope_id":"e"}`, `{"session_type":"user","document_id":"d"}`,
+		`{"scope":"a b","scp":["c"]}`, `{"cnf":{"x5t#S256":"abc"}}`, `{"cnf":null}`, `{"exp":1764003600.123456789}`, `{"envelope_id":""}`)
 	seen := map[string]bool{}
 	n := 0
 	for _, p := range payloads {
