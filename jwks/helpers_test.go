@@ -330,3 +330,10 @@ func forgeEd25519(t testing.TB, pub ed25519.PublicKey, kid string) (string, []by
 	}
 	return "", nil
 }
+
+// len returns the number of remembered unknown kids.
+func (c *negCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.m)
+}

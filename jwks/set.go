@@ -573,11 +573,5 @@ func (c *negCache) add(issuer, kid string, gen uint64, now time.Time) {
 	c.m[negKey{strings.Clone(issuer), strings.Clone(kid)}] = negEntry{gen: gen, at: now}
 }
 
-func (c *negCache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.m)
-}
-
 // logger returns the Set's logger.
 func (s *Set) logger() *slog.Logger { return s.cfg.logger }

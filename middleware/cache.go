@@ -141,30 +141,6 @@ func (c *tokenCache) remove(e *cacheEntry) {
 	s.mu.Unlock()
 }
 
-// bytes returns the sum of the entries' cost (for tests).
-func (c *tokenCache) bytes() int {
-	n := 0
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.RLock()
-		n += s.bytes
-		s.mu.RUnlock()
-	}
-	return n
-}
-
-// len returns the number of entries (for tests and stats).
-func (c *tokenCache) len() int {
-	n := 0
-	for i := range c.shards {
-		s := &c.shards[i]
-		s.mu.RLock()
-		n += len(s.m)
-		s.mu.RUnlock()
-	}
-	return n
-}
-
 // entryOverhead is what an entry costs besides its token and session: the
 // entry, its map slot and index string, the Token struct.
 const entryOverhead = int(unsafe.Sizeof(cacheEntry{})+unsafe.Sizeof(session.Token{})) + 64

@@ -149,3 +149,27 @@ func TestTokenCacheBoundedByBytes(t *testing.T) {
 	}
 	assert.Equal(t, sum, c.bytes())
 }
+
+// bytes returns the sum of the entries' cost.
+func (c *tokenCache) bytes() int {
+	n := 0
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.RLock()
+		n += s.bytes
+		s.mu.RUnlock()
+	}
+	return n
+}
+
+// len returns the number of entries.
+func (c *tokenCache) len() int {
+	n := 0
+	for i := range c.shards {
+		s := &c.shards[i]
+		s.mu.RLock()
+		n += len(s.m)
+		s.mu.RUnlock()
+	}
+	return n
+}

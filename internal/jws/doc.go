@@ -28,9 +28,9 @@
 //
 // Every error is an *[Error] wrapping one sentinel: [ErrMalformed],
 // [ErrTooLarge], [ErrAlgNotAllowed], [ErrForbiddenHeader], [ErrTyp],
-// [ErrKeyMismatch], [ErrSignature] or [ErrInvalidPolicy]. [Reason] gives
-// the short, client-safe text for any of them; Error() is for logs and
-// never contains token bytes or key material.
+// [ErrKeyMismatch], [ErrSignature] or [ErrInvalidPolicy], for [errors.Is];
+// Error() is for logs and never contains token bytes or key material. The
+// client-safe words are the middleware's (its table of reasons).
 //
 // # Never accepted
 //

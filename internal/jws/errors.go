@@ -92,22 +92,4 @@ func (e *Error) Unwrap() []error {
 	return []error{e.Err, e.Cause}
 }
 
-// Reason returns the short, client-safe reason of the sentinel ("malformed
-// token", "signature invalid" …).
-func (e *Error) Reason() string { return strings.TrimPrefix(e.Err.Error(), "jws: ") }
-
-// Reason returns the short, client-safe reason for any error from this
-// package ("malformed token", "token too large", "algorithm not allowed",
-// "header parameter not allowed", "token type not allowed", "key does not
-// fit algorithm", "signature invalid", "invalid policy"), or "" when err
-// wraps none of the sentinels.
-func Reason(err error) string {
-	for _, s := range [...]error{ErrMalformed, ErrTooLarge, ErrAlgNotAllowed, ErrForbiddenHeader, ErrTyp, ErrKeyMismatch, ErrSignature, ErrInvalidPolicy} {
-		if errors.Is(err, s) {
-			return strings.TrimPrefix(s.Error(), "jws: ")
-		}
-	}
-	return ""
-}
-
 func malformed(detail string) error { return &Error{Err: ErrMalformed, Detail: detail} }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ed25519"
 	"encoding/base64"
+	"errors"
 	"fmt"
 
 	"github.com/sessiongate/sessiongate/internal/jws"
@@ -30,7 +31,7 @@ func Example() {
 	}
 	var p jws.Parsed
 	if err := policy.ParseInto(tok, &p); err != nil {
-		fmt.Println("rejected:", jws.Reason(err))
+		fmt.Println("rejected:", err)
 		return
 	}
 	key, ok := keys[p.KID]
@@ -39,16 +40,16 @@ func Example() {
 		return
 	}
 	if err := jws.Verify(p.Alg, key, p.SigningInput, p.Signature); err != nil {
-		fmt.Println("rejected:", jws.Reason(err))
+		fmt.Println("rejected:", err)
 		return
 	}
 	fmt.Println(p.Alg, p.KID, p.Typ, p.Payload)
 	// Output: EdDSA key-1 at+jwt {"sub":"user-1"}
 }
 
-// Every rejection wraps one sentinel and carries a short reason that is
-// safe to show to a client; Error() is for logs.
-func ExampleReason() {
+// Every rejection is an *Error wrapping one sentinel, for errors.Is; its
+// text is for logs and never holds token bytes.
+func ExampleError() {
 	var policy jws.Policy // zero value: the defaults
 	for _, tok := range []string{
 		"eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.",                  // alg none, empty signature
@@ -57,10 +58,10 @@ func ExampleReason() {
 	} {
 		var p jws.Parsed
 		err := policy.ParseInto(tok, &p)
-		fmt.Printf("%s | %v\n", jws.Reason(err), err)
+		fmt.Println(errors.Is(err, jws.ErrForbiddenHeader), err)
 	}
 	// Output:
-	// malformed token | jws: malformed token: empty segment
-	// algorithm not allowed | jws: algorithm not allowed: alg
-	// header parameter not allowed | jws: header parameter not allowed: jku
+	// false jws: malformed token: empty segment
+	// false jws: algorithm not allowed: alg
+	// true jws: header parameter not allowed: jku
 }

@@ -68,7 +68,7 @@ func FuzzParse(f *testing.F) {
 			got, err := parse(p, tok)
 			if err != nil {
 				var e *Error
-				if got != nil || !errors.As(err, &e) || Reason(err) == "" || Reason(err) == "invalid policy" {
+				if got != nil || !errors.As(err, &e) || !isSentinel(e.Err) || e.Err == ErrInvalidPolicy {
 					t.Fatalf("bad rejection: %v (%T) got=%v", err, err, got)
 				}
 				continue

@@ -68,25 +68,6 @@ const (
 	Array
 )
 
-// String returns the kind's JSON name.
-func (k Kind) String() string {
-	switch k {
-	case Null:
-		return "null"
-	case Bool:
-		return "boolean"
-	case Number:
-		return "number"
-	case String:
-		return "string"
-	case Object:
-		return "object"
-	case Array:
-		return "array"
-	}
-	return "invalid"
-}
-
 // nameStackSize is how many member names the decoder tracks in place before
 // it needs the heap. Realistic token payloads stay below it.
 const nameStackSize = 48
@@ -960,13 +941,4 @@ func (d *Decoder) End() error {
 		d.Fail(&Error{Offset: d.pos, Err: ErrTrailingData})
 	}
 	return d.err
-}
-
-// Valid reports whether data is one strict JSON value (as [Decoder] defines
-// strict), returning the reason when it is not.
-func Valid(data []byte) error {
-	var d Decoder
-	d.Reset(data)
-	d.Skip()
-	return d.End()
 }

@@ -11,6 +11,15 @@ import (
 	"unicode/utf8"
 )
 
+// Valid (for the tests) reports whether data is one strict JSON value (as [Decoder] defines
+// strict), returning the reason when it is not.
+func Valid(data []byte) error {
+	var d Decoder
+	d.Reset(data)
+	d.Skip()
+	return d.End()
+}
+
 func TestValid(t *testing.T) {
 	deep := strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth)
 	tooDeep := strings.Repeat("[", MaxDepth+1) + strings.Repeat("]", MaxDepth+1)
