@@ -7,8 +7,7 @@ import (
 
 // Sentinel errors. Every error returned by [Policy.ParseInto],
 // [Verify] and [Policy.Validate] wraps exactly one of them, so callers can
-// classify a rejection with errors.Is. The text after "jws: " is a short
-// reason that is safe to show to a client; [Reason] returns it.
+// classify a rejection with errors.Is.
 var (
 	// ErrMalformed reports a token that is not one strict compact JWS:
 	// wrong number of segments, an empty segment, a character outside the
