@@ -687,7 +687,8 @@ func TestFirstFetchFailsThenRecovers(t *testing.T) { synctest.Test(t, testFirstF
 func testFirstFetchFailsThenRecovers(t *testing.T) {
 	p := newIDP(t)
 	p.status(http.StatusServiceUnavailable)
-	s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}})
+	var logs logBuffer
+	s := newTestSet(t, Config{Sources: []Source{URLSource(p.url())}, Logger: logs.logger()})
 	err := s.Start(context.Background())
 	var fe *FetchError
 	if !errors.As(err, &fe) || fe.StatusCode != http.StatusServiceUnavailable {
@@ -716,6 +717,19 @@ func testFirstFetchFailsThenRecovers(t *testing.T) {
 	mustKey(t, s, "a", "ES256")
 	if err := s.Ready(); err != nil {
 		t.Fatalf("Ready: %v", err)
+	}
+
+	// The log says what a failure means: before any set was loaded,
+	// nothing is served; after, the previous set is.
+	p.status(http.StatusServiceUnavailable)
+	advance(time.Hour)
+	out := logs.String()
+	if first := strings.Index(out, "no key set loaded yet, lookups answer ErrUnavailable"); first < 0 ||
+		strings.Index(out, "the previous key set stays in force") < first {
+		t.Fatalf("logs do not tell the first failure from a later one:\n%s", out)
+	}
+	if strings.Count(out, "no key set loaded yet") != 1 {
+		t.Fatalf("only the first failure came before a set was loaded:\n%s", out)
 	}
 }
 
