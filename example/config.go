@@ -66,13 +66,13 @@ func (c config) issuers(devURL string) []issuerConfig {
 	case c.dev():
 		return []issuerConfig{{
 			Issuer: devURL, Discovery: true, Audiences: []string{c.Audience}, Typ: c.Typ,
-			ClaimsNamespace: c.ClaimsNamespace, JWKSRefresh: duration(c.JWKSRefresh),
+			ClaimsNamespace: c.ClaimsNamespace, JWKSRefresh: jwksRefresh(c.JWKSRefresh),
 		}}
 	}
 	return []issuerConfig{{
 		Issuer: c.Issuer, JWKSURL: c.JWKSURL, Audiences: []string{c.Audience}, Typ: c.Typ,
 		ClaimsNamespace: c.ClaimsNamespace, InsecureAllowHTTPJWKS: c.InsecureAllowHTTPJWKS,
-		JWKSRefresh: duration(c.JWKSRefresh),
+		JWKSRefresh: jwksRefresh(c.JWKSRefresh),
 	}}
 }
 

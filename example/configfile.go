@@ -71,15 +71,15 @@ type issuerConfig struct {
 	// cache_duration does. Omitted: as Cache-Control says, within 1 min to
 	// 24 h, else every 15 min (jwks.RefreshConfig). Failed fetches are
 	// retried with jwks's backoff either way.
-	JWKSRefresh duration `json:"jwks_refresh"`
+	JWKSRefresh jwksRefresh `json:"jwks_refresh"`
 }
 
-// duration is a time.Duration written in JSON as Go writes durations
-// ("90s", "5m").
-type duration time.Duration
+// jwksRefresh is the "jwks_refresh" duration, written in JSON as Go
+// writes durations ("90s", "5m").
+type jwksRefresh time.Duration
 
 // UnmarshalJSON reads a duration string.
-func (d *duration) UnmarshalJSON(b []byte) error {
+func (d *jwksRefresh) UnmarshalJSON(b []byte) error {
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf(`"jwks_refresh": %s where a duration string such as "5m" is expected`, b)
@@ -88,7 +88,7 @@ func (d *duration) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return fmt.Errorf(`"jwks_refresh": %q is not a duration such as "5m"`, s)
 	}
-	*d = duration(v)
+	*d = jwksRefresh(v)
 	return nil
 }
 

@@ -73,7 +73,7 @@ func TestReadConfigFile(t *testing.T) {
 			PlansClaim:       "plans",
 
 			AllowSigningSessions: true,
-			JWKSRefresh:          duration(10 * time.Minute),
+			JWKSRefresh:          jwksRefresh(10 * time.Minute),
 		},
 	}
 	assert.Equal(t, want, got)
@@ -138,7 +138,7 @@ func TestIssuerKeysConfig(t *testing.T) {
 	require.NoError(t, err)
 	set.Close()
 
-	ic.JWKSRefresh = duration(90 * time.Second)
+	ic.JWKSRefresh = jwksRefresh(90 * time.Second)
 	c = ic.keys(logger)
 	assert.Equal(t, jwks.RefreshConfig{Interval: 90 * time.Second, Min: 90 * time.Second, Max: 90 * time.Second}, c.Refresh)
 	set, err = jwks.New(c)
@@ -152,7 +152,7 @@ func TestFlagsAsOneIssuer(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, []issuerConfig{{
 		Issuer: "https://idp.internal/", JWKSURL: "http://idp.internal/jwks", Audiences: []string{"a"}, Typ: "at+jwt",
-		ClaimsNamespace: "urn:ns:", InsecureAllowHTTPJWKS: true, JWKSRefresh: duration(2 * time.Minute),
+		ClaimsNamespace: "urn:ns:", InsecureAllowHTTPJWKS: true, JWKSRefresh: jwksRefresh(2 * time.Minute),
 	}}, cfg.issuers("http://unused"))
 
 	cfg, err = parseConfig(nil, envFunc(nil))
