@@ -140,7 +140,7 @@ func newFlagSet(cfg *config, getenv func(string) string) (*flag.FlagSet, error) 
 	fs.BoolVar(&cfg.InsecureAllowHTTPJWKS, "insecure-allow-http-jwks", insecure,
 		"INSECURE: accept an http:// -jwks-url for a host that is not loopback; anyone on the path can replace the keys [INSECURE_ALLOW_HTTP_JWKS]")
 	fs.DurationVar(&cfg.JWKSRefresh, "jwks-refresh", refresh,
-		"refetch the key set this often (1s to 24h), whatever the provider's Cache-Control says; 0: as Cache-Control says, within 1m to 24h, else every 15m [JWKS_REFRESH]")
+		"refetch the key set this often (1s to 12h, ±10% jitter), whatever the provider's Cache-Control says; 0: as Cache-Control says, within 1m to 12h, else every 15m [JWKS_REFRESH]")
 	return fs, nil
 }
 
@@ -246,10 +246,11 @@ func (c *config) validate() error {
 
 // Bounds of a fixed refresh interval (-jwks-refresh, "jwks_refresh"): at
 // least a second, so that a typo cannot turn the server into a flood of
-// the provider, and at most a day, so that removed keys do not live on.
+// the provider, and at most 12 h, because the key set refreshes at least
+// every half of its MaxStale (24 h) whatever it is told.
 const (
 	minFixedRefresh = time.Second
-	maxFixedRefresh = 24 * time.Hour
+	maxFixedRefresh = 12 * time.Hour
 )
 
 // checkRefresh checks a fixed refresh interval; 0 means none.

@@ -128,7 +128,7 @@ func TestParseConfig(t *testing.T) {
 		},
 		{name: "jwks refresh flag", args: append(prodArgs, "-jwks-refresh", "90s"), want: prod(config{JWKSRefresh: 90 * time.Second})},
 		{name: "jwks refresh variable", args: prodArgs, env: map[string]string{"JWKS_REFRESH": "1s"}, want: prod(config{JWKSRefresh: time.Second})},
-		{name: "jwks refresh flag beats variable", args: append(prodArgs, "-jwks-refresh", "24h"), env: map[string]string{"JWKS_REFRESH": "1s"}, want: prod(config{JWKSRefresh: 24 * time.Hour})},
+		{name: "jwks refresh flag beats variable", args: append(prodArgs, "-jwks-refresh", "12h"), env: map[string]string{"JWKS_REFRESH": "1s"}, want: prod(config{JWKSRefresh: 12 * time.Hour})},
 		{name: "jwks refresh 0: as the provider says", args: append(prodArgs, "-jwks-refresh", "0"), want: prod(config{})},
 		{
 			name: "jwks refresh in development mode",
@@ -181,8 +181,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{name: "invalid boolean in env", env: map[string]string{"INSECURE_ALLOW_HTTP_JWKS": "yes please"}, wantMsg: `INSECURE_ALLOW_HTTP_JWKS="yes please" is not a boolean`},
 		{name: "jwks refresh not a duration", args: append(prod, "-jwks-refresh", "5"), wantMsg: `invalid value "5" for flag -jwks-refresh`},
 		{name: "jwks refresh variable not a duration", env: map[string]string{"JWKS_REFRESH": "often"}, wantMsg: `JWKS_REFRESH="often" is not a duration such as 5m`},
-		{name: "jwks refresh under a second", args: append(prod, "-jwks-refresh", "300ms"), wantMsg: "-jwks-refresh 300ms: must be between 1s and 24h0m0s"},
-		{name: "jwks refresh over a day", args: append(prod, "-jwks-refresh", "25h"), wantMsg: "-jwks-refresh 25h0m0s: must be between 1s and 24h0m0s"},
+		{name: "jwks refresh under a second", args: append(prod, "-jwks-refresh", "300ms"), wantMsg: "-jwks-refresh 300ms: must be between 1s and 12h0m0s"},
+		{name: "jwks refresh over 12 hours", args: append(prod, "-jwks-refresh", "13h"), wantMsg: "-jwks-refresh 13h0m0s: must be between 1s and 12h0m0s"},
 		{name: "jwks refresh negative", args: append(prod, "-jwks-refresh", "-1m"), wantMsg: "-jwks-refresh -1m0s: must be between"},
 		{name: "jwks refresh negative in development mode", args: []string{"-jwks-refresh", "-1m"}, wantMsg: "-jwks-refresh -1m0s: must be between"},
 	}

@@ -215,8 +215,8 @@ func TestReadConfigFileErrors(t *testing.T) {
 		{"two entries for one issuer", issuer(exact + `,` + exact), `a second policy for this issuer`},
 		{"jwks_refresh not a string", issuer(`{"issuer":"https://a.example/","discovery":true,"audiences":["x"],"jwks_refresh":600}`), `issuers[0] "https://a.example/": "jwks_refresh": 600 where a duration string such as "5m" is expected`},
 		{"jwks_refresh not a duration", issuer(`{"issuer":"https://a.example/","discovery":true,"audiences":["x"],"jwks_refresh":"10"}`), `"jwks_refresh": "10" is not a duration such as "5m"`},
-		{"jwks_refresh too short", issuer(`{"issuer":"https://a.example/","discovery":true,"audiences":["x"],"jwks_refresh":"10ms"}`), `"jwks_refresh" 10ms: must be between 1s and 24h0m0s`},
-		{"jwks_refresh too long", issuer(`{"issuer":"https://a.example/","discovery":true,"audiences":["x"],"jwks_refresh":"48h"}`), `"jwks_refresh" 48h0m0s: must be between 1s and 24h0m0s`},
+		{"jwks_refresh too short", issuer(`{"issuer":"https://a.example/","discovery":true,"audiences":["x"],"jwks_refresh":"10ms"}`), `"jwks_refresh" 10ms: must be between 1s and 12h0m0s`},
+		{"jwks_refresh too long", issuer(`{"issuer":"https://a.example/","discovery":true,"audiences":["x"],"jwks_refresh":"13h"}`), `"jwks_refresh" 13h0m0s: must be between 1s and 12h0m0s`},
 		{"template in the middle of a segment", issuer(`{"issuer":"https://b.example/t{tenantid}/v2.0","jwks_url":"https://b.example/keys","audiences":["y"],"tenants":["t"]}`), `{tenantid} must appear once, as a whole path segment`},
 	}
 	for _, tt := range tests {

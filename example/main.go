@@ -22,8 +22,8 @@
 //	-typ [TYP]                            required "typ" header (e.g. at+jwt), default not checked
 //	-insecure-allow-http-jwks [INSECURE_ALLOW_HTTP_JWKS]
 //	                                      accept http:// for a JWKS host that is not loopback
-//	-jwks-refresh [JWKS_REFRESH]          refetch the key set this often (1s to 24h); default: as
-//	                                      the provider's Cache-Control says, within 1m to 24h, else 15m
+//	-jwks-refresh [JWKS_REFRESH]          refetch the key set this often (1s to 12h); default: as
+//	                                      the provider's Cache-Control says, within 1m to 12h, else 15m
 //
 // The flags from -jwks-url on describe one issuer: a shorthand for a
 // -config file, which lists any number of issuers:
@@ -54,8 +54,8 @@
 //	                          where roles, permissions and plans come from; default: Verdocs claims
 //	allow_signing_sessions    accept document-signing tokens
 //	insecure_allow_http_jwks  INSECURE: http:// for this issuer's non-loopback JWKS or discovery host
-//	jwks_refresh              refetch this issuer's key set this often ("10m", 1s to 24h); default:
-//	                          as the provider's Cache-Control says, within 1m to 24h, else 15m
+//	jwks_refresh              refetch this issuer's key set this often ("10m", 1s to 12h); default:
+//	                          as the provider's Cache-Control says, within 1m to 12h, else 15m
 //
 // Each issuer gets a key set of its own, whose keys verify only its tokens.
 //
