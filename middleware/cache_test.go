@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 
@@ -172,4 +173,12 @@ func (c *tokenCache) len() int {
 		s.mu.RUnlock()
 	}
 	return n
+}
+
+// The padding is real: a shard takes a whole number of 128-byte blocks, so
+// two shards never share a cache line (nor a prefetched pair of lines).
+func TestCacheShardPadding(t *testing.T) {
+	if size := unsafe.Sizeof(cacheShard{}); size%128 != 0 {
+		t.Fatalf("a cache shard is %d bytes, not a multiple of 128", size)
+	}
 }
