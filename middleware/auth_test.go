@@ -50,7 +50,7 @@ func newFixture(t *testing.T, edit func(*middleware.Config)) *fixture {
 	f := &fixture{idp: jwkstest.New("https://idp.example.test")}
 	keys, err := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.OIDCSource(f.idp.URL())}, HTTPClient: f.idp.Client()})
 	require.NoError(t, err)
-	t.Cleanup(func() { keys.Close() })
+	t.Cleanup(keys.Close)
 	f.keys = keys
 	cfg := middleware.Config{
 		Issuers: []middleware.Issuer{{Issuer: f.idp.URL(), Keys: keys, Audiences: []string{jwkstest.DefaultAudience}}},
@@ -521,7 +521,7 @@ func TestKeysBoundToTheirIssuer(t *testing.T) {
 	t.Cleanup(b.Close)
 	keys, err := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.OIDCSource(a.URL()), jwks.OIDCSource(b.URL())}})
 	require.NoError(t, err)
-	t.Cleanup(func() { keys.Close() })
+	t.Cleanup(keys.Close)
 	auth, err := middleware.New(middleware.Config{Issuers: []middleware.Issuer{
 		{Issuer: a.URL(), Keys: keys, Audiences: []string{jwkstest.DefaultAudience}},
 		{Issuer: b.URL(), Keys: keys, Audiences: []string{jwkstest.DefaultAudience}},
@@ -583,7 +583,7 @@ func TestCustomErrorHandler(t *testing.T) {
 func TestNewRejectsBadConfig(t *testing.T) {
 	keys, err := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.URLSource("https://idp.example/jwks.json")}})
 	require.NoError(t, err)
-	t.Cleanup(func() { keys.Close() })
+	t.Cleanup(keys.Close)
 	good := func() middleware.Issuer {
 		return middleware.Issuer{Issuer: "https://idp.example/", Keys: keys, Audiences: []string{"api"}}
 	}

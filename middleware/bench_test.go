@@ -101,7 +101,7 @@ func newBenchFixture(b *testing.B, alg string) *benchFixture {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { keys.Close() })
+	b.Cleanup(keys.Close)
 	mk := func(cache bool) http.Handler {
 		a, err := middleware.New(middleware.Config{Issuers: []middleware.Issuer{{Issuer: idp.URL(), Keys: keys, Audiences: []string{jwkstest.DefaultAudience}}}, Cache: middleware.CacheConfig{Disabled: !cache}})
 		if err != nil {
@@ -226,7 +226,7 @@ func BenchmarkIssuers(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		b.Cleanup(func() { keys.Close() })
+		b.Cleanup(keys.Close)
 		return keys
 	}
 	const template = "https://login.example.test/{tenantid}/v2.0"

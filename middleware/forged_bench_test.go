@@ -54,7 +54,7 @@ func BenchmarkForged16K(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	b.Cleanup(func() { keys.Close() })
+	b.Cleanup(keys.Close)
 	a, err := middleware.New(middleware.Config{Issuers: []middleware.Issuer{{Issuer: idp.URL(), Keys: keys, Audiences: []string{jwkstest.DefaultAudience}}}, Cache: middleware.CacheConfig{Disabled: true}})
 	if err != nil {
 		b.Fatal(err)

@@ -112,7 +112,7 @@ func newFuzzIssuer(tb testing.TB) *fuzzIssuer {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { keys.Close() })
+	tb.Cleanup(keys.Close)
 	fi.auth, err = middleware.New(middleware.Config{Issuers: []middleware.Issuer{{Issuer: idp.URL(), Keys: keys, Audiences: []string{jwkstest.DefaultAudience}}}})
 	if err != nil {
 		tb.Fatal(err)

@@ -130,7 +130,7 @@ func TestForgedTokenWorkBounded(t *testing.T) {
 	kid := idp.Rotate("RS256")
 	keys, err := jwks.New(jwks.Config{Sources: []jwks.Source{jwks.StaticSource(idp.JWKS())}})
 	require.NoError(t, err)
-	t.Cleanup(func() { keys.Close() })
+	t.Cleanup(keys.Close)
 	a, err := middleware.New(middleware.Config{Issuers: []middleware.Issuer{{Issuer: idp.URL(), Keys: keys, Audiences: []string{jwkstest.DefaultAudience}}}, Cache: middleware.CacheConfig{Disabled: true}})
 	require.NoError(t, err)
 	hdr := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256","kid":"` + kid + `"}`))

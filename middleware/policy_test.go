@@ -35,7 +35,7 @@ func staticKeys(t *testing.T, idp *jwkstest.Issuer, issuer string) *countingKeys
 	src.Issuer = issuer
 	keys, err := jwks.New(jwks.Config{Sources: []jwks.Source{src}})
 	require.NoError(t, err)
-	t.Cleanup(func() { keys.Close() })
+	t.Cleanup(keys.Close)
 	return &countingKeys{KeySource: keys}
 }
 

@@ -29,7 +29,7 @@ func newAdmin(t *testing.T, idp *jwkstest.Issuer) http.Handler {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { keys.Close() })
+	t.Cleanup(keys.Close)
 	auth, err := middleware.New(middleware.Config{Issuers: []middleware.Issuer{{
 		Issuer: idp.URL(), Keys: keys, Audiences: []string{jwkstest.DefaultAudience},
 	}}})
