@@ -140,7 +140,7 @@ func newFlagSet(cfg *config, getenv func(string) string) (*flag.FlagSet, error) 
 	fs.BoolVar(&cfg.InsecureAllowHTTPJWKS, "insecure-allow-http-jwks", insecure,
 		"INSECURE: accept an http:// -jwks-url for a host that is not loopback; anyone on the path can replace the keys [INSECURE_ALLOW_HTTP_JWKS]")
 	fs.DurationVar(&cfg.JWKSRefresh, "jwks-refresh", refresh,
-		"refetch the key set this often (1s to 12h, ±10% jitter), whatever the provider's Cache-Control says; 0: as Cache-Control says, within 1m to 12h, else every 15m [JWKS_REFRESH]")
+		"refetch the key set this often (1s to 12h, ±10% jitter), whatever the provider's Cache-Control says; 0: as Cache-Control says (the key set's defaults) [JWKS_REFRESH]")
 	return fs, nil
 }
 

@@ -66,11 +66,11 @@ type issuerConfig struct {
 	// InsecureAllowHTTPJWKS permits http:// for the JWK set (or the
 	// discovery) of a host that is not loopback, for this issuer only.
 	InsecureAllowHTTPJWKS bool `json:"insecure_allow_http_jwks"`
-	// JWKSRefresh, when given ("5m", 1 s to 12 h), is how often the key set
-	// is refetched (±10 % jitter), whatever the provider's Cache-Control
-	// says, as Envoy's cache_duration does. Omitted: as Cache-Control says,
-	// within 1 min to 12 h, else every 15 min (jwks.RefreshConfig). Failed
-	// fetches are retried with jwks's backoff either way.
+	// JWKSRefresh, when given ("5m", within the bounds of checkRefresh), is
+	// how often the key set is refetched (±10 % jitter), whatever the
+	// provider's Cache-Control says, as Envoy's cache_duration does.
+	// Omitted: the defaults of jwks.RefreshConfig. Failed fetches are
+	// retried with jwks's backoff either way.
 	JWKSRefresh jwksRefresh `json:"jwks_refresh"`
 }
 

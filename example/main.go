@@ -23,7 +23,7 @@
 //	-insecure-allow-http-jwks [INSECURE_ALLOW_HTTP_JWKS]
 //	                                      accept http:// for a JWKS host that is not loopback
 //	-jwks-refresh [JWKS_REFRESH]          refetch the key set this often (1s to 12h); default: as
-//	                                      the provider's Cache-Control says, within 1m to 12h, else 15m
+//	                                      the provider's Cache-Control says
 //
 // The flags from -jwks-url on describe one issuer: a shorthand for a
 // -config file, which lists any number of issuers:
@@ -55,7 +55,7 @@
 //	allow_signing_sessions    accept document-signing tokens
 //	insecure_allow_http_jwks  INSECURE: http:// for this issuer's non-loopback JWKS or discovery host
 //	jwks_refresh              refetch this issuer's key set this often ("10m", 1s to 12h); default:
-//	                          as the provider's Cache-Control says, within 1m to 12h, else 15m
+//	                          as the provider's Cache-Control says
 //
 // Each issuer gets a key set of its own, whose keys verify only its tokens.
 //

@@ -206,12 +206,12 @@ func (s *Set) fetch(ctx context.Context, src *source, f *flight) {
 
 	logRejected(s.logger(), src.name, fresh)
 	switch {
-	case err != nil && hasSet:
-		s.logger().Warn("jwks: fetch failed; the previous key set stays in force", "source", src.name,
-			"error", err, "consecutive_failures", failures, "retry_at", next)
 	case err != nil:
-		s.logger().Warn("jwks: fetch failed; no key set loaded yet, lookups answer ErrUnavailable", "source", src.name,
-			"error", err, "consecutive_failures", failures, "retry_at", next)
+		msg := "jwks: fetch failed; the previous key set stays in force"
+		if !hasSet {
+			msg = "jwks: fetch failed; no key set loaded yet, lookups answer ErrUnavailable"
+		}
+		s.logger().Warn(msg, "source", src.name, "error", err, "consecutive_failures", failures, "retry_at", next)
 	case recovered:
 		s.logger().Info("jwks: fetch recovered", "source", src.name, "keys", nkeys, "next_refresh", next)
 	default:
