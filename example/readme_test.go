@@ -1,11 +1,11 @@
 package main
 
-// This file holds the Go blocks of README.md outside "Testing your handlers"
-// (which jwks/jwkstest/readme_test.go holds), so that they compile as
-// written: each block sits between a "README block N" line and an "end"
-// line, one tab deeper than in the README, and TestReadmeGoBlocks fails when
-// the two differ. The blocks are compiled, not run: they name identity
-// providers on the internet.
+// TestReadmeGoBlocks checks every Go block of README.md against a copy that
+// compiles. This file holds blocks 1 to 5, each between a "README block N"
+// line and an "end" line, one tab deeper than in the README; they are
+// compiled, not run (they name identity providers on the internet). Block 6,
+// "Testing your handlers", is jwks/jwkstest/readme_test.go, verbatim but
+// for the package clause, and runs as the kit's tests.
 
 import (
 	"encoding/json"
@@ -118,8 +118,7 @@ func TestReadmeGoBlocks(t *testing.T) {
 		copies[n] = strings.Join(lines, "\n")
 	}
 
-	// README.md's Go blocks, but the last (the test kit's, checked by
-	// jwks/jwkstest), in order.
+	// README.md's Go blocks, in order.
 	var blocks []string
 	for _, part := range strings.Split(string(readme), "\n```go\n")[1:] {
 		block, _, ok := strings.Cut(part, "\n```\n")
@@ -129,7 +128,21 @@ func TestReadmeGoBlocks(t *testing.T) {
 		blocks = append(blocks, block)
 	}
 	if len(blocks) != 6 {
-		t.Fatalf("README.md has %d Go blocks; readme_test.go holds 5, and jwks/jwkstest the sixth", len(blocks))
+		t.Fatalf("README.md has %d Go blocks; readme_test.go holds 5, and jwks/jwkstest/readme_test.go the sixth", len(blocks))
+	}
+
+	// Block 6 is the kit's test file, package clause aside.
+	kit, err := os.ReadFile("../jwks/jwkstest/readme_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, want, _ := strings.Cut(string(kit), "\npackage jwkstest_test\n")
+	pkg, got, _ := strings.Cut(blocks[5]+"\n", "\n")
+	if !strings.HasPrefix(pkg, "package ") {
+		t.Errorf("README block 6 starts with %q, not a package clause", pkg)
+	}
+	if got != want {
+		t.Errorf("README block 6 and jwks/jwkstest/readme_test.go differ; change both together.\nREADME:\n%s\nreadme_test.go:\n%s", got, want)
 	}
 	blocks = blocks[:5]
 

@@ -120,35 +120,3 @@ func recvName(e ast.Expr) string {
 	}
 	return ""
 }
-
-// README.md's "Testing your handlers" block is readme_test.go, so that it
-// compiles and runs as written.
-func TestReadmeBlock(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, section, ok := strings.Cut(string(readme), "\n## Testing your handlers\n")
-	if !ok {
-		t.Fatal(`README.md has no "## Testing your handlers" section`)
-	}
-	_, block, ok := strings.Cut(section, "\n```go\n")
-	if ok {
-		block, _, ok = strings.Cut(block, "\n```\n")
-	}
-	if !ok {
-		t.Fatal("the section has no complete ```go block")
-	}
-	copyText, err := os.ReadFile("readme_test.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, want, _ := strings.Cut(string(copyText), "\npackage jwkstest_test\n")
-	pkg, got, _ := strings.Cut(block+"\n", "\n")
-	if !strings.HasPrefix(pkg, "package ") {
-		t.Errorf("the block starts with %q, not a package clause", pkg)
-	}
-	if got != want {
-		t.Errorf("README.md's block and readme_test.go differ; change both together.\nREADME:\n%s\nreadme_test.go:\n%s", got, want)
-	}
-}

@@ -1,7 +1,8 @@
 // This file is the code block of README.md's "Testing your handlers"
 // section, verbatim but for the package clause, so that the README's
-// example compiles and runs as written. TestReadmeBlock (api_test.go) fails
-// when the two differ: change both together.
+// example compiles and runs as written. TestReadmeGoBlocks (in the example
+// command's readme_test.go, which checks every Go block of the README)
+// fails when the two differ: change both together.
 
 package jwkstest_test
 
