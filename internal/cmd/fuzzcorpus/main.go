@@ -88,7 +88,7 @@ func main() {
 		// signing sessions, folded names, empty kid, the RFC 9864 name,
 		// fractional dates, a tenant's issuer.
 		idp.Token(s, jwkstest.WithClaim("scope", "documents:read profile")), idp.Token(s, jwkstest.WithClaim("scp", []string{"a", "b"})),
-		idp.Token(s, jwkstest.WithClaim("cnf", map[string]string{"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"})), idp.Token(s, jwkstest.WithClaim("cnf", nil)),
+		idp.Token(s, jwkstest.WithClaim("cnf", map[string]string{"jkt": "0ZcOCORZNYy-DWpqq30jZyJGHTN0d2HglBV3uiguA4I"})), idp.Token(s, jwkstest.WithClaim("cnf", json.RawMessage("null"))),
 		idp.Token(s, jwkstest.WithClaim("session_type", "signing"), jwkstest.WithClaim("envelope_id", "e-1")),
 		idp.Token(s, jwkstest.WithClaim("https://verdocs.com/session_type", "user"), jwkstest.WithClaim("session_type", "signing")),
 		idp.Token(s, jwkstest.WithClaim("SUB", "x")), idp.Token(s, jwkstest.WithClaim("\u017fub", "x")), idp.Token(s, jwkstest.WithHeader("kid", "")),
